@@ -1,0 +1,31 @@
+"""One validated Settings object, built at the edge (env / .env) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Every field can be set from the environment (upper-case name) or ``.env``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = Field(default="development", description="development, test or production")
+    models_dir: Path = Field(default=PROJECT_ROOT / "results" / "models", description="model registry folder")
+    datasets_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "datasets", description="public training data (OULAD, UCI)"
+    )
+    logs_dir: Path = Field(default=PROJECT_ROOT / "logs", description="log folder")
+    # risk levels: probability at or above `high_risk_threshold` -> "needs support now"
+    high_risk_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    medium_risk_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+
+
+def get_settings() -> Settings:
+    """Build the settings from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Adapters that turn every supported source into canonical records (see ``canonical.py``)."""
