@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # risk levels: probability at or above `high_risk_threshold` -> "needs support now"
     high_risk_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     medium_risk_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    # sqlite:///path, postgresql://user@host/db (rewritten to psycopg 3) or postgresql+psycopg://…
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'mvp_data.db'}",
+        description="SQLAlchemy database URL (env DATABASE_URL)",
+    )
 
 
 def get_settings() -> Settings:

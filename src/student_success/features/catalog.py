@@ -38,19 +38,34 @@ FEATURES: dict[str, FeatureInfo] = {
         FeatureInfo("score_vs_class", "average score compared with the class", changeable=True, unit="%"),
         FeatureInfo("missing_vs_class", "missing work compared with the class", changeable=True),
         # --- full: everything in OULAD ---
-        FeatureInfo("weighted_score", "weighted score so far (missing work counts as 0)", changeable=True, unit="%"),
+        FeatureInfo(
+            "weighted_score", "weighted score so far (missing work counts as 0)", changeable=True, unit="%"
+        ),
         FeatureInfo("n_late", "assessments handed in late", changeable=True),
-        FeatureInfo("mean_days_early", "days handed in before the deadline, on average", changeable=True, unit="days"),
-        FeatureInfo("days_since_last_submission", "days since the last hand-in", changeable=True, unit="days"),
-        FeatureInfo("registration_day", "registration day (before the start is negative)", changeable=False, unit="days"),
+        FeatureInfo(
+            "mean_days_early", "days handed in before the deadline, on average", changeable=True, unit="days"
+        ),
+        FeatureInfo(
+            "days_since_last_submission", "days since the last hand-in", changeable=True, unit="days"
+        ),
+        FeatureInfo(
+            "registration_day",
+            "registration day (before the start is negative)",
+            changeable=False,
+            unit="days",
+        ),
         FeatureInfo("studied_credits", "credit load", changeable=False),
         FeatureInfo("num_prev_attempts", "previous attempts at this course", changeable=False),
         FeatureInfo("highest_education_level", "prior education level", changeable=False),
-        FeatureInfo("pre_course_clicks", "online activity before the course started", changeable=True, unit="clicks"),
+        FeatureInfo(
+            "pre_course_clicks", "online activity before the course started", changeable=True, unit="clicks"
+        ),
         FeatureInfo("clicks_total", "online activity so far", changeable=True, unit="clicks"),
         FeatureInfo("clicks_last_14d", "online activity in the last 14 days", changeable=True, unit="clicks"),
         FeatureInfo("active_days", "days with online activity", changeable=True, unit="days"),
-        FeatureInfo("clicks_vs_class", "online activity compared with the class", changeable=True, unit="clicks"),
+        FeatureInfo(
+            "clicks_vs_class", "online activity compared with the class", changeable=True, unit="clicks"
+        ),
     ]
 }
 

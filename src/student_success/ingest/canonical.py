@@ -19,6 +19,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -84,7 +85,8 @@ PRE_COURSE_COLUMNS: dict[str, str] = {
     "pre_course_clicks": "Float64",
 }
 
-GROUP_ATTRIBUTES: tuple[str, ...] = ("gender", "age_band", "disability", "imd_band", "region")
+# "sex" and "age" are the K-12 (UCI) spellings of gender and age.
+GROUP_ATTRIBUTES: tuple[str, ...] = ("gender", "age_band", "disability", "imd_band", "region", "sex", "age")
 OUTCOMES: tuple[str, ...] = ("Distinction", "Pass", "Fail", "Withdrawn")
 AT_RISK_OUTCOMES: frozenset[str] = frozenset({"Fail", "Withdrawn"})
 
@@ -94,7 +96,7 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
 
 
-def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+def conform(df: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical ``columns`` (missing ones added as NA), in order and typed."""
     out = pd.DataFrame(index=df.index)
     for name, dtype in columns.items():

@@ -1,0 +1,1 @@
+"""Tests of the database layer (schema, migrations, engine, sessions)."""
