@@ -57,6 +57,11 @@ class ValidationFailed(StudentSuccessError):
 
     errors: list[RowError] = field(default_factory=list)
 
+    @classmethod
+    def single(cls, message: str, *, file: str = "input", column: str | None = None) -> ValidationFailed:
+        """A failure with one whole-input problem."""
+        return cls([RowError(file, None, column, message)])
+
     def __str__(self) -> str:
         head = f"{len(self.errors)} problem(s) in the input"
         shown = "\n".join(f"  - {e}" for e in self.errors[:20])

@@ -18,22 +18,36 @@ EXCLUDED_KINDS = frozenset({"Exam"})  # end-of-course exams are the outcome, not
 
 
 def active_enrollments(data: CanonicalData, *, as_of_day: int) -> pd.DataFrame:
-    """Enrolments still registered on day t (a withdrawal on or before t is already known)."""
+    """Enrolments registered on day t: not yet withdrawn (a withdrawal on or before t is known), and
+    already registered (a student who registers after day t is not in the class yet)."""
     enr = data.enrollments
     gone = enr["unregistration_day"].notna() & (enr["unregistration_day"] <= as_of_day)
-    return enr.loc[~gone.to_numpy(dtype=bool)].reset_index(drop=True)
+    not_yet = enr["registration_day"].notna() & (enr["registration_day"] > as_of_day)
+    keep = ~(gone.to_numpy(dtype=bool) | not_yet.to_numpy(dtype=bool))
+    return enr.loc[keep].reset_index(drop=True)
 
 
 def _due_work(data: CanonicalData, enrollments: pd.DataFrame, *, as_of_day: int) -> pd.DataFrame:
-    """One row per (enrolment, assessment due by t), with the result as known on day t."""
-    a = data.assessments
-    due = a[(a["due_day"] <= as_of_day).fillna(False) & ~a["kind"].isin(EXCLUDED_KINDS).fillna(False)]
-    due = due[["course_id", "assessment_id", "due_day", "weight", "position"]]
+    """The gradebook as it stood on day t: one row per (enrolment, assessment) that was due by t or
+    that the student had already handed in by t (early work), with the result as known on day t.
+
+    ``is_due`` marks work due by t; only that can be missing. End-of-course exams are left out.
+    """
+    a = data.assessments[~data.assessments["kind"].isin(EXCLUDED_KINDS).fillna(False)]
+    a = a[["course_id", "assessment_id", "due_day", "weight", "position"]]
+    due = a[(a["due_day"] <= as_of_day).fillna(False)]
     work = enrollments[KEY].merge(due, on="course_id", how="inner")
     r = data.results
-    known = r[(r["submitted_day"] <= as_of_day).fillna(False)]
+    # an undated result (the source gives no submission day) is known whenever the file is read
+    known = r[(r["submitted_day"] <= as_of_day).fillna(True)]
     known = known[["course_id", "assessment_id", "student_id", "submitted_day", "score_pct", "excused"]]
+    known = known.merge(enrollments[KEY], on=KEY, how="inner")
     work = work.merge(known, on=["course_id", "assessment_id", "student_id"], how="left")
+    work["is_due"] = True
+    early = known.merge(a[~a["assessment_id"].isin(due["assessment_id"])], on=["course_id", "assessment_id"])
+    if not early.empty:
+        early = early.assign(is_due=False)
+        work = pd.concat([work, early[work.columns]], ignore_index=True)
     work["excused"] = work["excused"].fillna(False).astype(bool)
     work["handed_in"] = work["submitted_day"].notna() & ~work["excused"]
     return work
@@ -82,16 +96,20 @@ def gradebook_features(
     out = enr[KEY].copy().reset_index(drop=True)
     out["as_of_day"] = float(as_of_day)
     work = _due_work(data, enr, as_of_day=as_of_day)
+    work["due_excused"] = work["excused"] & work["is_due"]
+    work["due_missing"] = work["is_due"] & ~work["handed_in"] & ~work["excused"]
     g = work.groupby(KEY)
     counts = pd.DataFrame(
         {
-            "n_due": g.size(),
+            "n_due": g["is_due"].sum(),
             "n_submitted": g["handed_in"].sum(),
-            "n_excused": g["excused"].sum(),
+            "n_excused": g["due_excused"].sum(),
+            "n_missing": g["due_missing"].sum(),
         }
     )
     scored = work[work["handed_in"] & work["score_pct"].notna()].copy()
     scored["score_pct"] = scored["score_pct"].astype(float)
+
     sg = scored.sort_values([*KEY, "position"]).groupby(KEY)["score_pct"]
     scores = pd.DataFrame(
         {
@@ -103,9 +121,8 @@ def gradebook_features(
     )
     scores["score_trend"] = _score_trend(scored)
     out = out.merge(counts.reset_index(), on=KEY, how="left").merge(scores.reset_index(), on=KEY, how="left")
-    for col in ("n_due", "n_submitted", "n_excused"):
+    for col in ("n_due", "n_submitted", "n_excused", "n_missing"):
         out[col] = out[col].fillna(0).astype(float)
-    out["n_missing"] = out["n_due"] - out["n_submitted"] - out["n_excused"]
     gradable = out["n_due"] - out["n_excused"]
     out["missing_share"] = (out["n_missing"] / gradable.where(gradable > 0)).astype(float)
     by_course = out.groupby("course_id")
@@ -124,12 +141,13 @@ def _dated_features(work: pd.DataFrame, *, as_of_day: int) -> pd.DataFrame:
     w["score0"] = w["score_pct"].astype(float).where(w["handed_in"], 0.0).fillna(0.0)
     w = w[~w["excused"]]
     w["ws"] = w["score0"] * w["weight"]
-    g = w.groupby(KEY)
+    g = w[w["is_due"]].groupby(KEY)
     wsum = g["weight"].sum()
     weighted = (g["ws"].sum() / wsum.where(wsum > 0)).fillna(g["score0"].mean())
+    # timing against deadlines that have passed; early work for later deadlines counts as handed in
     sub = w[w["handed_in"]].copy()
-    sub["late"] = sub["submitted_day"] > sub["due_day"]
-    sub["early_by"] = (sub["due_day"] - sub["submitted_day"]).astype(float)
+    sub["late"] = sub["is_due"] & (sub["submitted_day"] > sub["due_day"])
+    sub["early_by"] = (sub["due_day"] - sub["submitted_day"]).astype(float).where(sub["is_due"])
     sg = sub.groupby(KEY)
     res = pd.DataFrame({"weighted_score": weighted})
     res = res.join(
@@ -140,9 +158,9 @@ def _dated_features(work: pd.DataFrame, *, as_of_day: int) -> pd.DataFrame:
                 "days_since_last_submission": float(as_of_day) - sg["submitted_day"].max().astype(float),
             }
         ),
-        how="left",
+        how="outer",
     )
-    return res.reset_index()
+    return res.rename_axis(KEY).reset_index()
 
 
 def context_features(data: CanonicalData, enrollments: pd.DataFrame) -> pd.DataFrame:
@@ -205,7 +223,8 @@ def build_features(
         enrollments: restrict to these enrolments (default: still registered on day t).
 
     Returns:
-        ``course_id, student_id`` and every feature of ``FULL_FEATURES`` and ``ACTIVITY_FEATURES``.
+        ``course_id, student_id``, every feature of ``FULL_FEATURES`` and ``ACTIVITY_FEATURES``, and
+        ``code_module`` (the course, for OULAD-style sources; NA otherwise).
     """
     enr = active_enrollments(data, as_of_day=as_of_day) if enrollments is None else enrollments
     enr = enr.reset_index(drop=True)
@@ -217,5 +236,7 @@ def build_features(
     for col in (*FULL_FEATURES, *ACTIVITY_FEATURES):
         if col not in out.columns:
             out[col] = np.nan
-    cols = [*KEY, *FULL_FEATURES, *ACTIVITY_FEATURES]
+    modules = data.courses[["course_id", "code_module"]].drop_duplicates("course_id")
+    out = out.merge(modules, on="course_id", how="left")
+    cols = [*KEY, *FULL_FEATURES, *ACTIVITY_FEATURES, "code_module"]
     return out[cols]

@@ -1,0 +1,238 @@
+"""``student-success``: the command line. A thin shell over the library; errors are one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from student_success.config import Settings, get_settings
+from student_success.errors import NotFound, StudentSuccessError, ValidationFailed
+
+app = typer.Typer(
+    help="Student Success Prediction System: risk scores, explanations and interventions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List, activate and roll back model versions.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(func: Callable[[], T]) -> T:
+    """Run library code; map domain errors to one line on stderr and exit code 1."""
+    try:
+        return func()
+    except ValidationFailed as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except StudentSuccessError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        err.print(f"error: {exc.strerror}: {exc.filename}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _settings(model_dir: Path | None = None) -> Settings:
+    settings = get_settings()
+    if model_dir is not None:
+        settings = settings.model_copy(update={"models_dir": model_dir})
+    return settings
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=False
+    )
+
+
+def _csv_list(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="OULAD folder (the official CSV tables).")],
+    presentations: Annotated[str, typer.Option(help="Presentations to train on, comma-separated.")] = (
+        "2013B,2013J,2014B"
+    ),
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Model registry folder.")] = None,
+    k12_data: Annotated[
+        Path | None, typer.Option(help="UCI student performance folder: also train the K-12 variant.")
+    ] = None,
+    model_card: Annotated[Path | None, typer.Option(help="Write the model card (Markdown) here.")] = None,
+) -> None:
+    """Train the model variants, measure them on the held-out presentations, and activate them."""
+    from student_success.ml.service import train_and_register
+
+    settings = _settings(out_dir)
+    with _progress() as bar:
+        task = bar.add_task("training", total=None)
+
+        def step(message: str) -> None:
+            bar.update(task, description=message)
+
+        version = _run(
+            lambda: train_and_register(
+                settings,
+                data_dir=data,
+                presentations=_csv_list(presentations) or [],
+                k12_dir=k12_data,
+                model_card=model_card,
+                progress=step,
+                command=" ".join(["student-success", *sys.argv[1:]]),
+            )
+        )
+    out.print(f"trained and activated model version {version} in {settings.models_dir}")
+
+
+@app.command("train-k12")
+def train_k12_command(
+    data: Annotated[
+        Path, typer.Option(help="UCI student performance folder (student-mat.csv, student-por.csv).")
+    ],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Model registry folder.")] = None,
+    model_card: Annotated[Path | None, typer.Option(help="Write the model card (Markdown) here.")] = None,
+) -> None:
+    """Retrain only the K-12 variant (the other variants of the active version are kept)."""
+    from student_success.ml.service import train_k12_and_register
+
+    settings = _settings(out_dir)
+    version = _run(lambda: train_k12_and_register(settings, data_dir=data, model_card=model_card))
+    out.print(f"trained and activated model version {version} in {settings.models_dir}")
+
+
+@app.command()
+def predict(
+    path: Annotated[Path, typer.Argument(help="OULAD folder or zip, Canvas export, generic or K-12 CSV.")],
+    as_of_day: Annotated[int | None, typer.Option(help="Day of the term (days since it started).")] = None,
+    presentations: Annotated[str | None, typer.Option(help="OULAD: only these presentations.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model registry folder.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Generic CSV: JSON column mapping file.")] = None,
+) -> None:
+    """Score every student in a file or folder; one row per student (per enrolment for OULAD)."""
+    from student_success.ml.service import predict_path, render_predictions
+
+    if output_format not in ("csv", "json"):
+        err.print("error: --format must be csv or json")
+        raise typer.Exit(2)
+    settings = _settings(model)
+    batch = _run(
+        lambda: predict_path(
+            settings, path, as_of_day=as_of_day, presentations=_csv_list(presentations), mapping=mapping
+        )
+    )
+    text = render_predictions(batch, output_format=output_format)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(
+            f"{len(batch.predictions)} students scored with variant {batch.variant} "
+            f"(model {batch.model_version}) → {output}"
+        )
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option(help="OULAD folder.")],
+    days: Annotated[str, typer.Option(help="Checkpoint days, comma-separated.")] = "30,60,90,120",
+    model: Annotated[Path | None, typer.Option(help="Model registry folder.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Measure the active model on the presentations it was not trained on."""
+    from student_success.ml.pipeline import evaluate_active
+    from student_success.ml.registry import ModelRegistry
+
+    settings = _settings(model)
+    day_list = [int(d) for d in (_csv_list(days) or [])]
+    result: dict[str, Any] = _run(
+        lambda: evaluate_active(ModelRegistry(settings.models_dir), data, days=day_list)
+    )
+    if output_format == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    table = Table(title=f"model {result['model_version']} on {', '.join(result['test_presentations'])}")
+    for col in (
+        "variant",
+        "day",
+        "n",
+        "ROC-AUC",
+        "reference",
+        "PR-AUC",
+        "Brier",
+        "F1",
+        "recall@top30%",
+        "macro-F1",
+    ):
+        table.add_column(col)
+    for name, v in result["variants"].items():
+        ref = v.get("reference_auc") or {}
+        for day, m in v["days"].items():
+            table.add_row(
+                name, day, str(m["n"]), f"{m['roc_auc']:.3f}", f"{ref[day]:.3f}" if day in ref else "—",
+                f"{m['pr_auc']:.3f}", f"{m['brier']:.3f}", f"{m['f1']:.3f}", f"{m['recall_at_top_30pct']:.3f}",
+                f"{m['multiclass_macro_f1']:.3f}" if m.get("multiclass_macro_f1") is not None else "—",
+            )  # fmt: skip
+    out.print(table)
+
+
+@models_app.command("list")
+def models_list(model: Annotated[Path | None, typer.Option(help="Model registry folder.")] = None) -> None:
+    """List stored model versions; the active one is marked."""
+    from student_success.ml.registry import ModelRegistry
+
+    versions = ModelRegistry(_settings(model).models_dir).versions()
+    if not versions:
+        out.print("no model versions stored")
+        return
+    for v in versions:
+        mark = "*" if v["active"] else " "
+        out.print(
+            f"{mark} {v['version']}  trained {v['training_date']}  variants: {', '.join(v['variants'])}"
+        )
+
+
+@models_app.command("activate")
+def models_activate(
+    version: Annotated[str, typer.Argument(help="Version id, as `models list` shows it.")],
+    model: Annotated[Path | None, typer.Option(help="Model registry folder.")] = None,
+) -> None:
+    """Make a stored version the active one (its files are verified first)."""
+    from student_success.ml.registry import ModelRegistry
+
+    _run(lambda: ModelRegistry(_settings(model).models_dir).activate(version))
+    out.print(f"model version {version} is now active")
+
+
+@models_app.command("rollback")
+def models_rollback(
+    model: Annotated[Path | None, typer.Option(help="Model registry folder.")] = None,
+) -> None:
+    """Re-activate the version that was active before the current one."""
+    from student_success.ml.registry import ModelRegistry
+
+    version = _run(lambda: ModelRegistry(_settings(model).models_dir).rollback())
+    out.print(f"rolled back: model version {version} is now active")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except NotFound as exc:  # pragma: no cover - mapped inside commands already
+        err.print(f"error: {exc}")
+        sys.exit(1)

@@ -1,0 +1,267 @@
+"""Score canonical records with the richest model variant their inputs allow, and explain each score.
+
+``score_data`` is what every surface calls (CLI ``predict``, the web upload, the guide's
+``assess_student_risk``): features as of day t → calibrated probability → risk level → exact
+TreeSHAP factors in plain words → recommended interventions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from student_success.config import Settings
+from student_success.errors import ModelError, ValidationFailed
+from student_success.features.asof import KEY, build_features
+from student_success.ingest.canonical import CanonicalData
+from student_success.interventions.recommend import recommend_interventions
+from student_success.ml.k12 import K12_MODEL_FEATURES, k12_feature_frame
+from student_success.ml.registry import ModelVersion, VariantModel
+from student_success.ml.sentences import explain_prediction, plain_probability
+from student_success.ml.training import CATEGORICAL_FEATURES, VARIANT_SPECS, model_matrix
+
+VARIANT_LADDER: tuple[str, ...] = ("full_activity", "full", "gradebook")
+TOP_FACTORS = 3
+
+
+@dataclass
+class ScoredBatch:
+    """The predictions for one input, with how they were made."""
+
+    predictions: pd.DataFrame
+    variant: str
+    model_version: str
+    as_of_day: int | None
+    features_used: list[str]
+    inputs_unused: list[str] = field(default_factory=list)
+    variant_quality: dict[str, Any] = field(default_factory=dict)
+
+
+def available_inputs(data: CanonicalData) -> set[str]:
+    """What a source provides, in the vocabulary of ``VariantSpec.requires``."""
+    have: set[str] = set()
+    if data.has_dates:
+        have.add("dates")
+    if data.has_context:
+        have.add("context")
+    if data.pre_course is not None:
+        have.add("pre_course")
+    if data.activity is not None:
+        have.add("activity")
+    if data.courses["code_module"].notna().any():
+        have.add("module")
+    if data.summary is not None:
+        have.add("summary")
+    return have
+
+
+def choose_variant(data: CanonicalData, model: ModelVersion) -> str:
+    """The richest variant of ``model`` whose inputs are all present in ``data``."""
+    if data.k12 is not None:
+        if "k12" not in model.variants:
+            raise ModelError(
+                "the active model has no k12 variant: run `python3 src/models/train_k12_models.py`"
+            )
+        return "k12"
+    have = available_inputs(data)
+    if data.summary is not None:
+        ladder: tuple[str, ...] = ("summary",)
+    else:
+        ladder = VARIANT_LADDER
+    for name in ladder:
+        spec = VARIANT_SPECS[name]
+        if name in model.variants and spec.requires <= have:
+            return name
+    raise ModelError(
+        f"no variant of model {model.version} fits this input (it provides: {sorted(have) or 'nothing'})"
+    )
+
+
+def risk_level(p: np.ndarray, settings: Settings) -> np.ndarray:
+    """``high`` (needs support now), ``medium`` (keep an eye on) or ``low`` (on track)."""
+    return np.where(
+        p >= settings.high_risk_threshold,
+        "high",
+        np.where(p >= settings.medium_risk_threshold, "medium", "low"),
+    )
+
+
+def _contributions(variant: VariantModel, x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Exact TreeSHAP contributions (n × features) and raw margins (their row sums plus bias)."""
+    contrib = np.asarray(variant.binary.predict(x, pred_contrib=True), dtype=float)
+    return contrib[:, :-1], contrib.sum(axis=1)
+
+
+def _class_context(df: pd.DataFrame, features: list[str], group: str | None) -> pd.DataFrame:
+    """Per-row class medians of each numeric feature (the row's course, or everyone)."""
+    numeric = [f for f in features if f not in CATEGORICAL_FEATURES]
+    values = df[numeric].apply(pd.to_numeric, errors="coerce").astype(float)
+    if group is None or group not in df:
+        return pd.DataFrame({c: values[c].median() for c in numeric}, index=df.index)
+    return values.groupby(df[group].astype(str)).transform("median")
+
+
+def _explain_rows(
+    variant: VariantModel,
+    feats: pd.DataFrame,
+    contrib: np.ndarray,
+    context: pd.DataFrame,
+    levels: np.ndarray,
+) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
+    names = variant.features
+    numeric = [f for f in names if f not in CATEGORICAL_FEATURES]
+    values = feats[numeric].apply(pd.to_numeric, errors="coerce").astype(float).to_numpy()
+    ctx_values = context[numeric].to_numpy()
+    risk_out, prot_out, recs_out = [], [], []
+    k = 2 * TOP_FACTORS + 2
+    for i in range(len(feats)):
+        row = contrib[i]
+        # only the strongest few contributions can make the lists: skip sorting all of them
+        top = np.argsort(-np.abs(row))[:k] if len(row) > k else np.arange(len(row))
+        chosen = {names[j]: float(row[j]) for j in top if names[j] not in CATEGORICAL_FEATURES}
+        fvals = {n: (None if math.isnan(v) else float(v)) for n, v in zip(numeric, values[i], strict=True)}
+        cvals = {
+            n: (None if math.isnan(v) else float(v)) for n, v in zip(numeric, ctx_values[i], strict=True)
+        }
+        explained = explain_prediction(chosen, fvals, cvals, top_n=TOP_FACTORS)
+        risk = [dict(f) for f in explained["risk_factors"]]
+        prot = [dict(f) for f in explained["protective_factors"]]
+        risk_out.append(risk)
+        prot_out.append(prot)
+        recs = recommend_interventions(risk, risk_level=str(levels[i]), features=fvals)
+        recs_out.append([dict(r) for r in recs])
+    return risk_out, prot_out, recs_out
+
+
+def score_frame(
+    feats: pd.DataFrame,
+    variant: VariantModel,
+    *,
+    settings: Settings,
+    explain: bool = True,
+    context_group: str | None = "course_id",
+) -> pd.DataFrame:
+    """Predict, explain and recommend for a feature frame that holds ``variant.features``."""
+    x = model_matrix(feats, variant.features)
+    contrib, margin = _contributions(variant, x)
+    p = variant.calibration.apply(margin)
+    levels = risk_level(p, settings)
+    out = pd.DataFrame(index=feats.index)
+    out["risk_probability"] = np.round(p, 4)
+    out["risk_level"] = levels
+    out["risk_in_words"] = [plain_probability(float(v)) for v in p]
+    if variant.multiclass is not None:
+        proba = np.asarray(variant.multiclass.predict(x), dtype=float)
+        for j, cls in enumerate(variant.classes):
+            out[f"p_{cls.lower()}"] = np.round(proba[:, j], 4)
+    if explain:
+        context = _class_context(feats, variant.features, context_group)
+        risk, prot, recs = _explain_rows(variant, feats, contrib, context, levels)
+        out["risk_factors"] = pd.Series(risk, index=out.index, dtype=object)
+        out["protective_factors"] = pd.Series(prot, index=out.index, dtype=object)
+        out["recommendations"] = pd.Series(recs, index=out.index, dtype=object)
+        out["top_factors"] = ["; ".join(f["sentence"] for f in r) for r in risk]
+    return out
+
+
+def score_data(
+    data: CanonicalData,
+    *,
+    model: ModelVersion,
+    settings: Settings,
+    as_of_day: int | None = None,
+    explain: bool = True,
+) -> ScoredBatch:
+    """Score every student (every enrolment for OULAD) in ``data``.
+
+    Args:
+        data: canonical records from any adapter.
+        model: the loaded model version.
+        settings: risk-level cut-offs.
+        as_of_day: day t of the course; defaults to the day the source states.
+        explain: add factors, sentences and recommendations (slower).
+
+    Returns:
+        A :class:`ScoredBatch` whose ``predictions`` has one row per student/enrolment.
+    """
+    name = choose_variant(data, model)
+    variant = model.variant(name)
+    day = as_of_day if as_of_day is not None else data.as_of_day
+    if name == "k12":
+        assert data.k12 is not None
+        feats = k12_feature_frame(data.k12)
+        feats.insert(0, "student_id", data.k12["student_id"].astype(str).to_numpy())
+        scored = score_frame(feats, variant, settings=settings, explain=explain, context_group=None)
+        ids = feats[["student_id"]]
+        used, unused = list(K12_MODEL_FEATURES), list[str]()
+    elif name == "summary":
+        assert data.summary is not None
+        feats, used, unused = summary_features(data.summary, as_of_day=day)
+        scored = score_frame(feats, variant, settings=settings, explain=explain, context_group=None)
+        ids = feats[["student_id"]]
+    else:
+        if day is None:
+            raise ValidationFailed.single(
+                "as-of day is required: give --as-of-day N (days since the term started)"
+            )
+        feats = build_features(data, as_of_day=day)
+        scored = score_frame(feats, variant, settings=settings, explain=explain)
+        ids = feats[KEY].merge(data.courses[["course_id", "code_module", "code_presentation"]], how="left")
+        ids = ids.merge(data.enrollments[[*KEY, "display_name", "section"]], on=KEY, how="left")
+        used, unused = list(variant.features), []
+    predictions = pd.concat([ids.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
+    predictions.insert(len(ids.columns), "as_of_day", day)
+    predictions["model_variant"] = name
+    predictions["model_version"] = model.version
+    return ScoredBatch(
+        predictions=predictions,
+        variant=name,
+        model_version=model.version,
+        as_of_day=day,
+        features_used=used,
+        inputs_unused=unused,
+        variant_quality=variant.metrics,
+    )
+
+
+SUMMARY_INPUTS: dict[str, str] = {
+    "early_avg_score": "score_mean",
+    "studied_credits": "studied_credits",
+    "num_of_prev_attempts": "num_prev_attempts",
+}
+DEFAULT_EARLY_DAY = 30
+
+
+def summary_features(
+    summary: pd.DataFrame, *, as_of_day: int | None
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Map one-row-per-student summary columns onto the ``summary`` variant's inputs.
+
+    Returns:
+        The feature frame, the input columns the model used, and the input columns it could not use
+        (the model was trained without them, e.g. click counts when no clickstream was available).
+    """
+    feats = pd.DataFrame({"student_id": summary["student_id"].astype(str).to_numpy()})
+    day = DEFAULT_EARLY_DAY if as_of_day is None else as_of_day
+    if "as_of_day" in summary:
+        feats["as_of_day"] = pd.to_numeric(summary["as_of_day"], errors="coerce").fillna(day).to_numpy()
+    else:
+        feats["as_of_day"] = float(day)
+    used, unused = [], []
+    for column in summary.columns:
+        if column in ("student_id", "as_of_day"):
+            continue
+        target = SUMMARY_INPUTS.get(column)
+        if target is None:
+            unused.append(column)
+            continue
+        feats[target] = pd.to_numeric(summary[column], errors="coerce").astype(float).to_numpy()
+        used.append(column)
+    for target in SUMMARY_INPUTS.values():
+        if target not in feats:
+            feats[target] = np.nan
+    return feats, used, unused
