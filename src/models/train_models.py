@@ -28,6 +28,8 @@ def main(argv: list[str]) -> None:
         args += ["--k12-data", str(datasets / "uci_student_performance")]
     if "--model-card" not in argv:
         args += ["--model-card", str(ROOT / "docs" / "MODEL_CARD.md")]
+    if not argv:
+        args += ["--command", "python3 src/models/train_models.py"]
     app(args + argv, prog_name="train_models.py")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'mvp_data.db'}",
         description="SQLAlchemy database URL (env DATABASE_URL)",
+    )
+    # web server (env HOST / PORT); loopback unless the operator opens it up on purpose
+    host: str = Field(default="127.0.0.1", description="address the web server listens on (env HOST)")
+    port: int = Field(default=8001, ge=1, le=65535, description="port of the web UI and API (env PORT)")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1, description="largest accepted upload")
+    max_upload_rows: int = Field(default=200_000, ge=1, description="most lines accepted in an uploaded CSV")
+    mvp_api_key: SecretStr | None = Field(
+        default=None, description="API key of the guide's clients (env MVP_API_KEY)"
     )
 
 

@@ -504,3 +504,56 @@ def test_activity_window_boundaries() -> None:
     assert r26[("C1", "s1")]["clicks_total"] == 131.0
     assert r26[("C1", "s1")]["clicks_last_14d"] == 103.0  # days 25, 26 (day 12 is now outside)
     assert r26[("C1", "s1")]["active_days"] == 6.0
+
+
+def test_work_handed_in_early_is_in_the_gradebook_but_never_late_or_missing() -> None:
+    """C2/s1 hands B2 (due 60) in on day 24: on day 25 it counts as handed in and scored."""
+    results = pd.concat(
+        [RESULTS, pd.DataFrame([("C2", "B2", "s5", 24.0, 30.0, False)], columns=RESULTS.columns)],
+        ignore_index=True,
+    )
+    data = make_data()
+    data = CanonicalData(
+        source="test",
+        courses=data.courses,
+        enrollments=data.enrollments,
+        assessments=data.assessments,
+        results=results,
+        has_dates=True,
+        has_context=False,
+    )
+    row = build_features(data, as_of_day=T).set_index(["course_id", "student_id"]).loc[("C2", "s5")]
+    assert row["n_due"] == 1.0  # B1 only
+    assert row["n_submitted"] == 1.0  # the early B2
+    assert row["n_missing"] == 1.0  # B1 is still missing
+    assert row["score_mean"] == 30.0
+    assert row["n_late"] == 0.0
+    assert math.isnan(row["mean_days_early"])  # timing is measured against deadlines already passed
+    assert row["days_since_last_submission"] == 1.0
+    assert row["weighted_score"] == 0.0  # B1 (due, weight 100) counts as 0; B2 is not due yet
+
+
+def test_a_student_who_registers_after_day_t_is_not_in_the_class_yet() -> None:
+    enrollments = ENROLLMENTS.copy()
+    enrollments.loc[enrollments["student_id"] == "s5", "registration_day"] = 40.0
+    data = make_data()
+    data.enrollments = CanonicalData(source="test", enrollments=enrollments).enrollments
+    active = active_enrollments(data, as_of_day=T)
+    assert sorted(zip(active["course_id"], active["student_id"], strict=True)) == [
+        ("C1", "s1"),
+        ("C1", "s2"),
+        ("C1", "s3"),
+        ("C2", "s1"),
+    ]
+    assert len(active_enrollments(data, as_of_day=40)) == 4  # s2 withdrew on day 30; s5 is in on day 40
+
+
+def test_an_undated_result_counts_as_known_when_the_file_is_read() -> None:
+    """Gradebooks without submission days (generic long CSV with an empty cell) still count the work."""
+    results = RESULTS.copy()
+    results.loc[(results["assessment_id"] == "A2") & (results["student_id"] == "s2"), "submitted_day"] = NA
+    data = make_data()
+    data.results = CanonicalData(source="test", results=results).results
+    row = build_features(data, as_of_day=T).set_index(["course_id", "student_id"]).loc[("C1", "s2")]
+    assert row["n_excused"] == 1.0
+    assert row["n_missing"] == 0.0

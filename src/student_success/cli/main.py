@@ -24,8 +24,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, activate and roll back model versions.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -34,13 +34,16 @@ def _run(func: Callable[[], T]) -> T:
     try:
         return func()
     except ValidationFailed as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        if len(exc.errors) == 1:
+            typer.echo(f"error: {exc.errors[0]}", err=True)
+        else:  # one line per bad row, so every problem can be fixed in one pass
+            typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except StudentSuccessError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        err.print(f"error: {exc.strerror}: {exc.filename}", markup=False, highlight=False)
+        typer.echo(f"error: {exc.strerror}: {exc.filename}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -61,6 +64,16 @@ def _csv_list(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _train_command(data: Path, presentations: str, k12_data: Path | None, model_card: Path | None) -> str:
+    """The command line that reproduces a training run (recorded in the model card)."""
+    parts = ["student-success", "train", "--data", str(data), "--presentations", presentations]
+    if k12_data is not None:
+        parts += ["--k12-data", str(k12_data)]
+    if model_card is not None:
+        parts += ["--model-card", str(model_card)]
+    return " ".join(parts)
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="OULAD folder (the official CSV tables).")],
@@ -72,6 +85,7 @@ def train(
         Path | None, typer.Option(help="UCI student performance folder: also train the K-12 variant.")
     ] = None,
     model_card: Annotated[Path | None, typer.Option(help="Write the model card (Markdown) here.")] = None,
+    command: Annotated[str | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Train the model variants, measure them on the held-out presentations, and activate them."""
     from student_success.ml.service import train_and_register
@@ -91,7 +105,7 @@ def train(
                 k12_dir=k12_data,
                 model_card=model_card,
                 progress=step,
-                command=" ".join(["student-success", *sys.argv[1:]]),
+                command=command or _train_command(data, presentations, k12_data, model_card),
             )
         )
     out.print(f"trained and activated model version {version} in {settings.models_dir}")
@@ -182,12 +196,22 @@ def evaluate(
     for name, v in result["variants"].items():
         ref = v.get("reference_auc") or {}
         for day, m in v["days"].items():
-            table.add_row(
-                name, day, str(m["n"]), f"{m['roc_auc']:.3f}", f"{ref[day]:.3f}" if day in ref else "—",
-                f"{m['pr_auc']:.3f}", f"{m['brier']:.3f}", f"{m['f1']:.3f}", f"{m['recall_at_top_30pct']:.3f}",
-                f"{m['multiclass_macro_f1']:.3f}" if m.get("multiclass_macro_f1") is not None else "—",
-            )  # fmt: skip
+            cells = [m["roc_auc"], ref.get(day), m["pr_auc"], m["brier"], m["f1"], m["recall_at_top_30pct"]]
+            cells.append(m.get("multiclass_macro_f1"))
+            table.add_row(name, day, str(m["n"]), *("—" if c is None else f"{c:.3f}" for c in cells))
     out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8001).")] = None,
+) -> None:
+    """Start the web UI and API (the same server as ``python3 run_mvp.py``)."""
+    from student_success.api.server import run
+
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    run(get_settings().model_copy(update=overrides))
 
 
 @models_app.command("list")

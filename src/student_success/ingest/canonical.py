@@ -98,6 +98,8 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 def conform(df: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical ``columns`` (missing ones added as NA), in order and typed."""
+    if df.empty and len(df.columns) == 0:
+        return empty_frame(columns)
     out = pd.DataFrame(index=df.index)
     for name, dtype in columns.items():
         if name in df.columns:

@@ -160,14 +160,21 @@ _PROTOCOL: tuple[str, ...] = (
     "",
     "- **Temporal holdout:** train on the 2013B, 2013J and 2014B presentations, test on 2014J (a later "
     "presentation the models never saw).",
-    "- **As-of-day features:** at day *t* only what was known by day *t* is used (submissions with "
-    "`date_submitted <= t`, assessments due by *t*, clicks up to *t*); "
-    "`date_unregistration` is never a feature.",
-    "- **Already withdrawn excluded:** students who had unregistered by day *t* are not scored at day *t*.",
+    "- **As-of-day features:** at day *t* only what was known by day *t* is used (work handed in with "
+    "`date_submitted <= t`, including early work for later deadlines; missing and late work counted against "
+    "deadlines on or before *t*; clicks up to *t*); `date_unregistration` is never a feature. A "
+    "property-based test (`tests/unit/test_features_leakage.py`) checks that altering or deleting any "
+    "record dated after *t* leaves the features at *t* unchanged.",
+    "- **Scored students:** those registered on day *t*: students who had unregistered by day *t*, or who "
+    "register later, are not scored at day *t*.",
+    "- **One model per variant for every day:** training stacks feature snapshots taken every 14 days "
+    "(day 0 to 238), the as-of day being an input; calibration (Platt scaling) and the threshold are fitted "
+    "on 20 % of the training enrolments held out as a group.",
     "- **Group attributes are not inputs:** gender, age band, disability, deprivation (IMD) band and region "
     "are used only for the fairness tables below.",
-    "- **Threshold:** chosen to maximise F1 on training (out-of-fold) predictions, never on the test set.",
-    '- **Reference:** published ROC-AUC for the same day; "Beats ref + 0.02" is *yes* when '
+    "- **Threshold:** chosen to maximise F1 on the held-out training enrolments, never on the test set.",
+    "- **Reference:** ROC-AUC of a quick reference model built with the same protocol; "
+    '"Beats ref + 0.02" is *yes* when '
     f"ROC-AUC ≥ reference + {REFERENCE_MARGIN:.2f}.",
     "",
 )

@@ -8,7 +8,9 @@ TreeSHAP factors in plain words → recommended interventions.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -17,15 +19,23 @@ import pandas as pd
 from student_success.config import Settings
 from student_success.errors import ModelError, ValidationFailed
 from student_success.features.asof import KEY, build_features
+from student_success.features.catalog import K12_FEATURES
 from student_success.ingest.canonical import CanonicalData
 from student_success.interventions.recommend import recommend_interventions
-from student_success.ml.k12 import K12_MODEL_FEATURES, k12_feature_frame
+from student_success.ml.k12 import k12_feature_frame
 from student_success.ml.registry import ModelVersion, VariantModel
-from student_success.ml.sentences import explain_prediction, plain_probability
+from student_success.ml.sentences import (
+    NOT_REASONS,
+    PROTECTED_FEATURES,
+    describe_factor,
+    is_changeable,
+    plain_probability,
+)
 from student_success.ml.training import CATEGORICAL_FEATURES, VARIANT_SPECS, model_matrix
 
 VARIANT_LADDER: tuple[str, ...] = ("full_activity", "full", "gradebook")
 TOP_FACTORS = 3
+NOT_SHOWN = frozenset({"subject_math"})  # model inputs that are not a reason to tell a teacher
 
 
 @dataclass
@@ -105,6 +115,55 @@ def _class_context(df: pd.DataFrame, features: list[str], group: str | None) -> 
     return values.groupby(df[group].astype(str)).transform("median")
 
 
+@lru_cache(maxsize=1 << 16)
+def _sentence(feature: str, value: float | None, class_value: float | None, n_due: float | None) -> str:
+    """A factor's sentence; it depends only on these four things, so many students share one."""
+    return describe_factor(
+        feature, value, features={feature: value, "n_due": n_due}, class_context={feature: class_value}
+    )
+
+
+def _top(contrib: np.ndarray, usable: np.ndarray, *, sign: float) -> np.ndarray:
+    """Column indices of the ``TOP_FACTORS`` largest contributions of one sign per row (-1: none)."""
+    signed = np.where(usable[None, :], contrib * sign, 0.0)
+    signed = np.where(signed > 0, signed, 0.0)
+    order = np.argsort(-signed, axis=1, kind="stable")[:, :TOP_FACTORS]
+    order[np.take_along_axis(signed, order, axis=1) <= 0] = -1
+    return order
+
+
+def _value(v: float) -> float | None:
+    return None if math.isnan(v) else float(v)
+
+
+class _RowView(Mapping[str, float | None]):
+    """One student's feature values, read on demand (most rows need only a few of them)."""
+
+    def __init__(self, values: np.ndarray, position: dict[str, int]) -> None:
+        self._values, self._position = values, position
+
+    def __getitem__(self, name: str) -> float | None:
+        return _value(self._values[self._position[name]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+
+def _python_rows(a: np.ndarray) -> list[list[float | None]]:
+    """Rows of Python floats, ``None`` where NaN."""
+    obj = a.astype(object)
+    obj[np.isnan(a)] = None
+    rows: list[list[float | None]] = obj.tolist()
+    return rows
+
+
+def _none_if_nan(a: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else float(v) for v in a]
+
+
 def _explain_rows(
     variant: VariantModel,
     feats: pd.DataFrame,
@@ -112,27 +171,59 @@ def _explain_rows(
     context: pd.DataFrame,
     levels: np.ndarray,
 ) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
-    names = variant.features
-    numeric = [f for f in names if f not in CATEGORICAL_FEATURES]
-    values = feats[numeric].apply(pd.to_numeric, errors="coerce").astype(float).to_numpy()
-    ctx_values = context[numeric].to_numpy()
-    risk_out, prot_out, recs_out = [], [], []
-    k = 2 * TOP_FACTORS + 2
+    """Top risk and protective factors (changeable first) and recommendations, for every row."""
+    names = list(variant.features)
+    usable = np.array(
+        [n not in NOT_REASONS and n not in PROTECTED_FEATURES and n not in NOT_SHOWN for n in names]
+    )
+    changeable = [is_changeable(n) for n in names]
+    numeric = [n for n in names if n not in CATEGORICAL_FEATURES]
+    values = np.full((len(feats), len(names)), np.nan)
+    ctx = np.full((len(feats), len(names)), np.nan)
+    for j, name in enumerate(names):
+        if name in numeric:
+            values[:, j] = pd.to_numeric(feats[name], errors="coerce").astype(float).to_numpy()
+            ctx[:, j] = context[name].to_numpy(dtype=float)
+    n_due = _none_if_nan(values[:, names.index("n_due")]) if "n_due" in names else [None] * len(feats)
+    position = {name: j for j, name in enumerate(names)}
+    # plain Python values once, in C, rather than one numpy scalar at a time
+    value_rows, ctx_rows = _python_rows(values), _python_rows(ctx)
+    contrib_rows = np.round(contrib, 4).tolist()
+    context_first = np.array([not c for c in changeable] + [True])  # the -1 "none" slot sorts last
+
+    def ordered(idx: np.ndarray) -> list[list[int]]:
+        """Each row's picks, changeable reasons first (stable: strongest first within a kind)."""
+        order = np.argsort(context_first[idx], axis=1, kind="stable")
+        return [[j for j in row if j >= 0] for row in np.take_along_axis(idx, order, axis=1).tolist()]
+
+    risk_picks = ordered(_top(contrib, usable, sign=1.0))
+    prot_picks = ordered(_top(contrib, usable, sign=-1.0))
+
+    def factors(i: int, picked: list[int]) -> list[dict[str, Any]]:
+        vals, cvals, crow, due = value_rows[i], ctx_rows[i], contrib_rows[i], n_due[i]
+        return [
+            {
+                "feature": names[j],
+                "sentence": _sentence(names[j], vals[j], cvals[j], due),
+                "contribution": crow[j],
+                "changeable": changeable[j],
+                "kind": "changeable" if changeable[j] else "context",
+            }
+            for j in picked
+        ]
+
+    risk_out: list[list[dict[str, Any]]] = []
+    prot_out: list[list[dict[str, Any]]] = []
+    recs_out: list[list[dict[str, Any]]] = []
     for i in range(len(feats)):
-        row = contrib[i]
-        # only the strongest few contributions can make the lists: skip sorting all of them
-        top = np.argsort(-np.abs(row))[:k] if len(row) > k else np.arange(len(row))
-        chosen = {names[j]: float(row[j]) for j in top if names[j] not in CATEGORICAL_FEATURES}
-        fvals = {n: (None if math.isnan(v) else float(v)) for n, v in zip(numeric, values[i], strict=True)}
-        cvals = {
-            n: (None if math.isnan(v) else float(v)) for n, v in zip(numeric, ctx_values[i], strict=True)
-        }
-        explained = explain_prediction(chosen, fvals, cvals, top_n=TOP_FACTORS)
-        risk = [dict(f) for f in explained["risk_factors"]]
-        prot = [dict(f) for f in explained["protective_factors"]]
+        risk = factors(i, risk_picks[i])
         risk_out.append(risk)
-        prot_out.append(prot)
-        recs = recommend_interventions(risk, risk_level=str(levels[i]), features=fvals)
+        prot_out.append(factors(i, prot_picks[i]))
+        if levels[i] == "low":
+            recs_out.append([])
+            continue
+        row = _RowView(values[i], position)
+        recs = recommend_interventions(risk, risk_level=str(levels[i]), features=row)
         recs_out.append([dict(r) for r in recs])
     return risk_out, prot_out, recs_out
 
@@ -148,10 +239,11 @@ def score_frame(
     """Predict, explain and recommend for a feature frame that holds ``variant.features``."""
     x = model_matrix(feats, variant.features)
     contrib, margin = _contributions(variant, x)
-    p = variant.calibration.apply(margin)
+    # the level is read off the probability as shown (4 decimals), so the two never disagree
+    p = np.round(variant.calibration.apply(margin), 4)
     levels = risk_level(p, settings)
     out = pd.DataFrame(index=feats.index)
-    out["risk_probability"] = np.round(p, 4)
+    out["risk_probability"] = p
     out["risk_level"] = levels
     out["risk_in_words"] = [plain_probability(float(v)) for v in p]
     if variant.multiclass is not None:
@@ -193,11 +285,10 @@ def score_data(
     day = as_of_day if as_of_day is not None else data.as_of_day
     if name == "k12":
         assert data.k12 is not None
-        feats = k12_feature_frame(data.k12)
-        feats.insert(0, "student_id", data.k12["student_id"].astype(str).to_numpy())
+        feats, used = k12_inputs(data.k12)
         scored = score_frame(feats, variant, settings=settings, explain=explain, context_group=None)
         ids = feats[["student_id"]]
-        used, unused = list(K12_MODEL_FEATURES), list[str]()
+        unused = [c for c in data.k12.columns if c not in (*used, "student_id", "G2", "G3")]
     elif name == "summary":
         assert data.summary is not None
         feats, used, unused = summary_features(data.summary, as_of_day=day)
@@ -226,6 +317,25 @@ def score_data(
         inputs_unused=unused,
         variant_quality=variant.metrics,
     )
+
+
+def k12_inputs(k12: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The K-12 model inputs; optional columns the file lacks are unknown (NaN), never guessed.
+
+    Returns:
+        The feature frame (``student_id`` first) and the input columns the file provided.
+    """
+    df = k12.copy()
+    present = [c for c in (*K12_FEATURES, "subject") if c in df.columns]
+    for name in K12_FEATURES:
+        if name not in df.columns:
+            df[name] = np.nan
+    subject = df["subject"] if "subject" in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+    df["subject"] = "mat"  # placeholder for the frame builder; replaced just below
+    feats = k12_feature_frame(df)
+    feats["subject_math"] = (subject.astype("string") == "mat").astype("Float64").astype(float)
+    feats.insert(0, "student_id", k12["student_id"].astype(str).to_numpy())
+    return feats, present
 
 
 SUMMARY_INPUTS: dict[str, str] = {

@@ -1,0 +1,83 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from student_success import __version__
+from student_success.api.errors import install_error_handlers
+from student_success.api.routes import exports, health, interventions, models, students, uploads
+from student_success.config import Settings, get_settings
+from student_success.db.engine import make_engine, make_session_factory
+from student_success.db.migrate import upgrade_to_head
+from student_success.errors import StudentSuccessError
+from student_success.ml.service import load_active_model
+
+log = logging.getLogger(__name__)
+UPLOAD_PATHS = ("/api/uploads",)
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and the other fields around the file
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state = app.state
+    try:
+        upgrade_to_head(state.engine)
+        state.migrated = True
+    except SQLAlchemyError as exc:
+        # keep serving: /health reports the database, and the next request retries the migration
+        log.error("database unavailable at start-up: %s", exc)
+    try:
+        load_active_model(state.settings)
+    except StudentSuccessError as exc:
+        log.warning("no usable model at start-up: %s", exc)
+    yield
+    state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application: routers under ``/api``, ``/health``, one error mapping.
+
+    On start-up the database is created or migrated (``upgrade_to_head``) and the active model is
+    loaded; when either fails the app still starts, and ``GET /health`` names what is wrong.
+
+    Args:
+        settings: the settings to run with (default: from the environment).
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Student Success API",
+        version=__version__,
+        description="Early-warning risk scores with reasons, recommended support and intervention tracking.",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.migrated = False
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_oversized_uploads(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # refuse before the body is received, when the client says how big it is
+        length = request.headers.get("content-length", "")
+        limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
+        if request.url.path.startswith(UPLOAD_PATHS) and length.isdigit() and int(length) > limit:
+            return JSONResponse(
+                {"detail": f"the file is larger than the limit of {settings.max_upload_bytes:,} bytes"},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    for module in (uploads, students, interventions, exports, models):
+        app.include_router(module.router, prefix="/api")
+    app.include_router(health.router)
+    return app
