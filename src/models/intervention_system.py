@@ -1,4 +1,4 @@
-"""Guide-compatible import path for ``InterventionRecommendationSystem`` (``src.models.intervention_system``)."""
+"""The maintenance guide's import path for ``InterventionRecommendationSystem``."""
 
 from __future__ import annotations
 

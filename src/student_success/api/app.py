@@ -80,4 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (uploads, students, interventions, exports, models):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
+    # the server-rendered pages call the same services as the API
+    from student_success.web.routes import mount_static
+    from student_success.web.routes import router as web_router
+
+    app.include_router(web_router)
+    mount_static(app)
     return app

@@ -91,14 +91,27 @@ OUTCOMES: tuple[str, ...] = ("Distinction", "Pass", "Fail", "Withdrawn")
 AT_RISK_OUTCOMES: frozenset[str] = frozenset({"Fail", "Withdrawn"})
 
 
+_EMPTY: dict[int, pd.DataFrame] = {}
+
+
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
-    """An empty DataFrame with the given canonical columns and dtypes."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
+    """An empty DataFrame with the given canonical columns and dtypes (a fresh copy each call)."""
+    template = _EMPTY.get(id(columns))
+    if template is None:
+        template = pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
+        _EMPTY[id(columns)] = template
+    return template.copy()
+
+
+def _is_conformed(df: pd.DataFrame, columns: dict[str, Any]) -> bool:
+    return list(df.columns) == list(columns) and all(
+        str(df[name].dtype) == str(pd.api.types.pandas_dtype(dtype)) for name, dtype in columns.items()
+    )
 
 
 def conform(df: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
     """Return ``df`` with exactly the canonical ``columns`` (missing ones added as NA), in order and typed."""
-    if df.empty and len(df.columns) == 0:
+    if df.empty and (len(df.columns) == 0 or _is_conformed(df, columns)):
         return empty_frame(columns)
     out = pd.DataFrame(index=df.index)
     for name, dtype in columns.items():

@@ -8,7 +8,11 @@ from typing import Any
 import pandas as pd
 
 from student_success.config import Settings, get_settings
+from student_success.errors import RowError, ValidationFailed
+from student_success.features.catalog import K12_FEATURES
+from student_success.ingest.canonical import CanonicalData
 from student_success.ingest.detect import read_any
+from student_success.ingest.generic import LONG_SYNONYMS, SUMMARY_SYNONYMS, detect_generic_mapping
 from student_success.ml.scoring import ScoredBatch, score_data
 from student_success.ml.service import load_active_model
 
@@ -77,9 +81,47 @@ class InterventionRecommendationSystem:
         return result
 
     def _score(self, df: pd.DataFrame, *, as_of_day: int | None) -> ScoredBatch:
-        content = df.to_csv(index=False).encode("utf-8")
-        data = read_any(content, as_of_day=as_of_day, filename="DataFrame")
+        data = typed_summary(df)
+        if data is None:  # text cells, K-12 columns or a long format: the file reader validates them
+            content = df.to_csv(index=False).encode("utf-8")
+            data = read_any(content, as_of_day=as_of_day, filename="DataFrame")
         return score_data(data, model=self.model, settings=self.settings, as_of_day=as_of_day)
+
+
+def typed_summary(df: pd.DataFrame) -> CanonicalData | None:
+    """A one-row-per-student frame whose summary columns are already numbers, as canonical records.
+
+    Returns ``None`` when the frame needs the CSV reader's full validation (text in a value column,
+    K-12 or long-format columns): that path reports each bad cell with its row and column.
+    """
+    header = [str(c) for c in df.columns]
+    mapping = detect_generic_mapping(header)
+    if "student_id" not in mapping or any(c in K12_FEATURES for c in header):
+        return None
+    values = [c for c in mapping if c in SUMMARY_SYNONYMS]
+    if any(c in LONG_SYNONYMS for c in mapping):
+        return None
+    if not all(pd.api.types.is_numeric_dtype(df[mapping[c]]) for c in values):
+        return None
+    ids = df[mapping["student_id"]].astype("string")
+    errors = [
+        RowError("DataFrame", int(i) + 2, mapping["student_id"], "duplicate student id", str(ids.iloc[i]))
+        for i in range(len(ids))
+        if ids.duplicated(keep="first").iloc[i]
+    ]
+    summary = pd.DataFrame({"student_id": ids.to_numpy()})
+    for canonical in values:
+        column = pd.to_numeric(df[mapping[canonical]]).astype(float).reset_index(drop=True)
+        if canonical != "as_of_day":
+            header_name = mapping[canonical]
+            for i in column.index[column < 0]:
+                errors.append(
+                    RowError("DataFrame", int(i) + 2, header_name, "expected 0 or more", str(column[i]))
+                )
+        summary[canonical] = column.to_numpy()
+    if errors:
+        raise ValidationFailed(errors)
+    return CanonicalData(source="generic", summary=summary)
 
     def describe(self) -> dict[str, Any]:
         """The active model version and its variants."""

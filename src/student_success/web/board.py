@@ -1,0 +1,116 @@
+"""The interventions board: plans grouped by status, filters, and status changes one by one or in bulk."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from student_success.api.auth import ScopeDep
+from student_success.api.deps import SessionDep
+from student_success.errors import NotFound, ValidationFailed
+from student_success.services import interventions
+from student_success.services.interventions import TRANSITIONS, InvalidTransition, intervention_public
+from student_success.web.common import error_page, optional_int, render, see_other, today
+from student_success.web.formatting import STATUS_WORDS
+
+router = APIRouter()
+BULK_ACTIONS: list[tuple[str, str]] = [
+    ("in_progress", "Start"),
+    ("completed", "Mark completed"),
+    ("cancelled", "Cancel"),
+]
+
+
+def _filters(status: str, assignee: str, overdue: str) -> dict[str, Any]:
+    return {
+        "status": status if status in TRANSITIONS else None,
+        "assignee_id": optional_int(assignee),
+        "overdue": {"yes": True, "no": False}.get(overdue),
+    }
+
+
+@router.get("/interventions", response_class=HTMLResponse)
+def board_page(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    status: str = "",
+    assignee: str = "",
+    overdue: str = "",
+    updated: str = "",
+    skipped: str = "",
+) -> Response:
+    """Every plan, grouped by status; open plans by due date first."""
+    flt = _filters(status, assignee, overdue)
+    items, total = interventions.list_interventions(session, scope=scope, limit=None, today=today(), **flt)
+    plans = [intervention_public(i, today=today()) for i in items]
+    every, _ = interventions.list_interventions(session, scope=scope, limit=None)
+    assignees = sorted({i.assignee_id for i in every if i.assignee_id is not None})
+    assignee_options = [("", "Anyone")]
+    if scope.user_id is not None:
+        assignee_options.append((str(scope.user_id), "Me"))
+    assignee_options += [(str(a), f"User {a}") for a in assignees if a != scope.user_id]
+    columns = [(s, STATUS_WORDS[s], [p for p in plans if p["status"] == s]) for s in TRANSITIONS]
+    return render(
+        request,
+        "board.html",
+        {
+            "title": "Interventions",
+            "columns": columns,
+            "total": total,
+            "transitions": {k: sorted(v, key=list(TRANSITIONS).index) for k, v in TRANSITIONS.items()},
+            "query": {"status": status, "assignee": assignee, "overdue": overdue},
+            "status_options": [("", "Any status"), *STATUS_WORDS.items()],
+            "assignee_options": assignee_options,
+            "overdue_options": [("", "Overdue or not"), ("yes", "Overdue only"), ("no", "Not overdue")],
+            "bulk_actions": BULK_ACTIONS,
+            "updated": optional_int(updated),
+            "skipped": optional_int(skipped),
+        },
+    )
+
+
+@router.post("/interventions/{intervention_id}/status", response_class=HTMLResponse)
+def change_status(
+    request: Request,
+    intervention_id: int,
+    session: SessionDep,
+    scope: ScopeDep,
+    status: Annotated[str, Form()],
+    outcome: Annotated[str, Form()] = "",
+) -> Response:
+    """Move one plan to a new status (with its outcome, when one is given), then show the board again."""
+    changes = {"status": status, **({"outcome": outcome.strip()} if outcome.strip() else {})}
+    try:
+        interventions.update_intervention(
+            session, intervention_id, changes, scope=scope, actor_id=scope.user_id
+        )
+    except NotFound:
+        return error_page(request, title="Plan not found", message="This plan does not exist, or you "
+                          "cannot see it.", status_code=404)  # fmt: skip
+    except (InvalidTransition, ValidationFailed):
+        return see_other("/interventions", updated=0, skipped=1)
+    return see_other("/interventions", updated=1)
+
+
+@router.post("/interventions/bulk", response_class=HTMLResponse)
+def bulk_status(
+    session: SessionDep,
+    scope: ScopeDep,
+    status: Annotated[str, Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """Move every selected plan to a status; plans that cannot make that move are left as they are."""
+    done = skipped = 0
+    for intervention_id in dict.fromkeys(ids or []):
+        try:
+            interventions.update_intervention(
+                session, intervention_id, {"status": status}, scope=scope, actor_id=scope.user_id
+            )
+        except (InvalidTransition, ValidationFailed, NotFound):
+            skipped += 1  # nothing was changed on this plan: each check runs before any write
+        else:
+            done += 1
+    return see_other("/interventions", updated=done, skipped=skipped)

@@ -1,0 +1,29 @@
+"""The pages' router and static files. Mount both in the app factory::
+
+from student_success.web.routes import mount_static, router as web_router
+
+app.include_router(web_router)
+mount_static(app)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from student_success.web import board, home, model_page, student_pages, uploads
+from student_success.web.common import STATIC_DIR
+
+STATIC_PATH = "/static"
+
+router = APIRouter(include_in_schema=False)
+for _module in (home, uploads, student_pages, board, model_page):
+    router.include_router(_module.router)
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the pages' stylesheet under ``/static`` (route name ``web-static``)."""
+    app.mount(STATIC_PATH, StaticFiles(directory=str(STATIC_DIR)), name="web-static")
+
+
+__all__ = ["mount_static", "router"]

@@ -1,0 +1,93 @@
+"""Helpers for the page tests: the example gradebook, HTML headings and visible text."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from student_success.config import PROJECT_ROOT
+from student_success.db.base import Base
+
+MODELS_DIR = PROJECT_ROOT / "results" / "models"
+EXAMPLE = PROJECT_ROOT / "examples" / "canvas_gradebook_export.csv"
+HAS_MODEL = (MODELS_DIR / "model_metadata.json").is_file()
+needs_model = pytest.mark.skipif(not HAS_MODEL, reason="no trained model in results/models yet")
+
+
+def wipe(engine: Engine) -> None:
+    """Delete every row of every table (the schema and its revision stay)."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def example_text() -> str:
+    """The bundled Canvas gradebook export (30 students)."""
+    return Path(EXAMPLE).read_text(encoding="utf-8")
+
+
+def example_with(old: str, new: str) -> bytes:
+    """The example export with one piece of text replaced (it must occur)."""
+    content = example_text()
+    assert old in content, old
+    return content.replace(old, new, 1).encode("utf-8")
+
+
+_BREAKS = frozenset({"br", "p", "div", "li", "td", "th", "tr", "dt", "dd", "section"})
+
+
+class _Text(HTMLParser):
+    """Collects headings and the visible text of a page (script/style/title excluded)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[tuple[str, str]] = []
+        self.parts: list[str] = []
+        self._heading: str | None = None
+        self._buffer: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "title"):
+            self._skip += 1
+        if tag in _BREAKS:
+            self.parts.append(" ")
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading, self._buffer = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "title"):
+            self._skip -= 1
+        if tag == self._heading:
+            self.headings.append((tag, " ".join("".join(self._buffer).split())))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self.parts.append(data)
+        if self._heading:
+            self._buffer.append(data)
+
+
+def headings(html: str, level: str | None = None) -> list[str]:
+    """The text of every heading (or of every ``level`` heading, e.g. ``"h2"``), in order."""
+    parser = _Text()
+    parser.feed(html)
+    return [t for tag, t in parser.headings if level is None or tag == level]
+
+
+def visible_text(html: str) -> str:
+    """The page's text with whitespace collapsed, as a reader sees it."""
+    parser = _Text()
+    parser.feed(html)
+    return " ".join("".join(parser.parts).split())
