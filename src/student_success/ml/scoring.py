@@ -152,14 +152,6 @@ class _RowView(Mapping[str, float | None]):
         return len(self._position)
 
 
-def _python_rows(a: np.ndarray) -> list[list[float | None]]:
-    """Rows of Python floats, ``None`` where NaN."""
-    obj = a.astype(object)
-    obj[np.isnan(a)] = None
-    rows: list[list[float | None]] = obj.tolist()
-    return rows
-
-
 def _none_if_nan(a: np.ndarray) -> list[float | None]:
     return [None if math.isnan(v) else float(v) for v in a]
 
@@ -170,6 +162,8 @@ def _explain_rows(
     contrib: np.ndarray,
     context: pd.DataFrame,
     levels: np.ndarray,
+    *,
+    recommend: bool = True,
 ) -> tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]], list[list[dict[str, Any]]]]:
     """Top risk and protective factors (changeable first) and recommendations, for every row."""
     names = list(variant.features)
@@ -186,31 +180,39 @@ def _explain_rows(
             ctx[:, j] = context[name].to_numpy(dtype=float)
     n_due = _none_if_nan(values[:, names.index("n_due")]) if "n_due" in names else [None] * len(feats)
     position = {name: j for j, name in enumerate(names)}
-    # plain Python values once, in C, rather than one numpy scalar at a time
-    value_rows, ctx_rows = _python_rows(values), _python_rows(ctx)
+    # plain Python floats once, in C, rather than one numpy scalar at a time (NaN stays NaN: x != x)
+    value_rows, ctx_rows = values.tolist(), ctx.tolist()
     contrib_rows = np.round(contrib, 4).tolist()
+    kinds = ["changeable" if c else "context" for c in changeable]
     context_first = np.array([not c for c in changeable] + [True])  # the -1 "none" slot sorts last
 
     def ordered(idx: np.ndarray) -> list[list[int]]:
-        """Each row's picks, changeable reasons first (stable: strongest first within a kind)."""
+        """Each row's picks, changeable reasons first (stable: strongest first within a kind), -1 last."""
         order = np.argsort(context_first[idx], axis=1, kind="stable")
-        return [[j for j in row if j >= 0] for row in np.take_along_axis(idx, order, axis=1).tolist()]
+        picks: list[list[int]] = np.take_along_axis(idx, order, axis=1).tolist()
+        return picks
 
     risk_picks = ordered(_top(contrib, usable, sign=1.0))
     prot_picks = ordered(_top(contrib, usable, sign=-1.0))
 
     def factors(i: int, picked: list[int]) -> list[dict[str, Any]]:
         vals, cvals, crow, due = value_rows[i], ctx_rows[i], contrib_rows[i], n_due[i]
-        return [
-            {
-                "feature": names[j],
-                "sentence": _sentence(names[j], vals[j], cvals[j], due),
-                "contribution": crow[j],
-                "changeable": changeable[j],
-                "kind": "changeable" if changeable[j] else "context",
-            }
-            for j in picked
-        ]
+        out = []
+        for j in picked:
+            if j < 0:
+                break
+            v, c = vals[j], cvals[j]
+            sentence = _sentence(names[j], v if v == v else None, c if c == c else None, due)
+            out.append(
+                {
+                    "feature": names[j],
+                    "sentence": sentence,
+                    "contribution": crow[j],
+                    "changeable": changeable[j],
+                    "kind": kinds[j],
+                }
+            )
+        return out
 
     risk_out: list[list[dict[str, Any]]] = []
     prot_out: list[list[dict[str, Any]]] = []
@@ -219,7 +221,7 @@ def _explain_rows(
         risk = factors(i, risk_picks[i])
         risk_out.append(risk)
         prot_out.append(factors(i, prot_picks[i]))
-        if levels[i] == "low":
+        if levels[i] == "low" or not recommend:
             recs_out.append([])
             continue
         row = _RowView(values[i], position)
@@ -234,6 +236,7 @@ def score_frame(
     *,
     settings: Settings,
     explain: bool = True,
+    recommend: bool = True,
     context_group: str | None = "course_id",
 ) -> pd.DataFrame:
     """Predict, explain and recommend for a feature frame that holds ``variant.features``."""
@@ -252,7 +255,7 @@ def score_frame(
             out[f"p_{cls.lower()}"] = np.round(proba[:, j], 4)
     if explain:
         context = _class_context(feats, variant.features, context_group)
-        risk, prot, recs = _explain_rows(variant, feats, contrib, context, levels)
+        risk, prot, recs = _explain_rows(variant, feats, contrib, context, levels, recommend=recommend)
         out["risk_factors"] = pd.Series(risk, index=out.index, dtype=object)
         out["protective_factors"] = pd.Series(prot, index=out.index, dtype=object)
         out["recommendations"] = pd.Series(recs, index=out.index, dtype=object)
@@ -267,6 +270,7 @@ def score_data(
     settings: Settings,
     as_of_day: int | None = None,
     explain: bool = True,
+    recommend: bool = True,
 ) -> ScoredBatch:
     """Score every student (every enrolment for OULAD) in ``data``.
 
@@ -275,7 +279,8 @@ def score_data(
         model: the loaded model version.
         settings: risk-level cut-offs.
         as_of_day: day t of the course; defaults to the day the source states.
-        explain: add factors, sentences and recommendations (slower).
+        explain: add factors and their sentences.
+        recommend: add recommended interventions (with ``explain``).
 
     Returns:
         A :class:`ScoredBatch` whose ``predictions`` has one row per student/enrolment.
@@ -286,13 +291,17 @@ def score_data(
     if name == "k12":
         assert data.k12 is not None
         feats, used = k12_inputs(data.k12)
-        scored = score_frame(feats, variant, settings=settings, explain=explain, context_group=None)
+        scored = score_frame(
+            feats, variant, settings=settings, explain=explain, recommend=recommend, context_group=None
+        )
         ids = feats[["student_id"]]
         unused = [c for c in data.k12.columns if c not in (*used, "student_id", "G2", "G3")]
     elif name == "summary":
         assert data.summary is not None
         feats, used, unused = summary_features(data.summary, as_of_day=day)
-        scored = score_frame(feats, variant, settings=settings, explain=explain, context_group=None)
+        scored = score_frame(
+            feats, variant, settings=settings, explain=explain, recommend=recommend, context_group=None
+        )
         ids = feats[["student_id"]]
     else:
         if day is None:
@@ -300,7 +309,7 @@ def score_data(
                 "as-of day is required: give --as-of-day N (days since the term started)"
             )
         feats = build_features(data, as_of_day=day)
-        scored = score_frame(feats, variant, settings=settings, explain=explain)
+        scored = score_frame(feats, variant, settings=settings, explain=explain, recommend=recommend)
         ids = feats[KEY].merge(data.courses[["course_id", "code_module", "code_presentation"]], how="left")
         ids = ids.merge(data.enrollments[[*KEY, "display_name", "section"]], on=KEY, how="left")
         used, unused = list(variant.features), []

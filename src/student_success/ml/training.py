@@ -33,7 +33,7 @@ CATEGORICAL_FEATURES: tuple[str, ...] = ("code_module",)
 
 BINARY_PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.15,
+    "learning_rate": 0.2,
     "num_leaves": 8,
     # shallow trees: exact TreeSHAP costs grow with depth squared, and deeper trees scored no better
     "max_depth": 3,
@@ -48,13 +48,13 @@ BINARY_PARAMS: dict[str, Any] = {
     "force_row_wise": True,
     "num_threads": 2,
 }
-BINARY_ROUNDS = 120
+BINARY_ROUNDS = 80
 MULTICLASS_PARAMS: dict[str, Any] = {
     **BINARY_PARAMS,
     "objective": "multiclass",
     "num_class": len(OUTCOMES),
 }
-MULTICLASS_ROUNDS = 100
+MULTICLASS_ROUNDS = 80
 SUMMARY_OPTIONAL: tuple[str, ...] = ("score_mean", "studied_credits", "num_prev_attempts")
 
 
