@@ -260,3 +260,7 @@ def main() -> None:
     except NotFound as exc:  # pragma: no cover - mapped inside commands already
         err.print(f"error: {exc}")
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
