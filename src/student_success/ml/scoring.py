@@ -298,6 +298,7 @@ def score_data(
         unused = [c for c in data.k12.columns if c not in (*used, "student_id", "G2", "G3")]
     elif name == "summary":
         assert data.summary is not None
+        day = DEFAULT_EARLY_DAY if day is None else day  # "early": the guide's summary columns carry no day
         feats, used, unused = summary_features(data.summary, as_of_day=day)
         scored = score_frame(
             feats, variant, settings=settings, explain=explain, recommend=recommend, context_group=None
