@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -19,15 +24,47 @@ def test_readme_opens_with_the_install_run_and_install_test_commands() -> None:
     first = _blocks("bash")[0].strip().splitlines()
     commands = [line for line in first if line and not line.startswith("#")]
     assert commands == [
-        "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/student-success "
-        "predict examples/canvas_gradebook_export.csv --as-of-day 60",
+        "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run_mvp.py",
         "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python "
         "scripts/run_automated_tests.py",
     ]
     assert "scripts/run_automated_tests.py" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_the_first_command_scores_the_bundled_example() -> None:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_first_command_starts_the_app_on_a_page_that_says_what_to_do(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'mvp_data.db'}", "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "run_mvp.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        page = None
+        while time.monotonic() < deadline and page is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert page is not None, "the app did not answer within 60 s"
+        assert page.status_code == 200
+        assert "Upload a gradebook" in page.text
+        assert "Try the example gradebook" in page.text
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+        assert health.status_code == 200
+        assert health.json()["status"] == "healthy"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert (tmp_path / "mvp_data.db").is_file()  # the first start created the database
+
+
+def test_the_readme_predict_command_scores_the_bundled_example() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "student_success.cli.main", "predict", "examples/canvas_gradebook_export.csv",
          "--as-of-day", "60"],
