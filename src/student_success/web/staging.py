@@ -94,6 +94,23 @@ def set_error(token: str, message: str | None) -> None:
     paths[1].write_text(json.dumps(meta), encoding="utf-8")
 
 
+def set_mapping(token: str, mapping: dict[str, str]) -> bool:
+    """Keep the column mapping chosen on the preview (``{}`` goes back to detecting the columns).
+
+    The mapping is stored as the JSON text an upload form would carry, with only the chosen fields.
+    An earlier import error is forgotten: it was about the previous mapping. Returns ``False`` when
+    the upload is no longer staged.
+    """
+    paths = _paths(token)
+    if paths is None or not paths[1].is_file():
+        return False
+    meta = json.loads(paths[1].read_text(encoding="utf-8"))
+    meta["mapping"] = json.dumps(mapping) if mapping else None
+    meta["error"] = None
+    paths[1].write_text(json.dumps(meta), encoding="utf-8")
+    return True
+
+
 def discard(token: str) -> None:
     """Forget a staged upload (after it was imported)."""
     paths = _paths(token)

@@ -7,16 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import EngineDep, OptionalModelDep, SessionDep, SettingsDep
 from student_success.api.routes.uploads import _mapping as parse_mapping
 from student_success.config import Settings
 from student_success.errors import ModelError, ValidationFailed
+from student_success.ingest.csvfile import read_csv_table
+from student_success.ingest.generic import IDENTITY_SYNONYMS, LONG_SYNONYMS, SUMMARY_SYNONYMS
+from student_success.ml.registry import ModelVersion
 from student_success.services import imports
 from student_success.web import staging
 from student_success.web.common import error_page, render, see_other
 from student_success.web.failures import import_failure_message, record_failure
+from student_success.web.staging import StagedUpload
 
 router = APIRouter()
 FORMAT_WORDS = {
@@ -27,6 +32,43 @@ FORMAT_WORDS = {
     "summary": "Student summary table",
     "unknown": "Not recognised",
 }
+# the canonical fields a generic table can feed, grouped as the reader reads them
+MAPPING_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("identity", "Who each student is", tuple(IDENTITY_SYNONYMS)),
+    ("summary", "One row per student: numbers so far", tuple(SUMMARY_SYNONYMS)),
+    ("long", "One row per student and assignment", tuple(LONG_SYNONYMS)),
+)
+MAPPING_FIELDS: tuple[str, ...] = tuple(f for _, _, fields in MAPPING_GROUPS for f in fields)
+FIELD_WORDS = {
+    "student_id": "Student ID",
+    "name": "Name",
+    "section": "Section",
+    "course_id": "Course",
+    "early_avg_score": "Average score so far",
+    "early_total_clicks": "Clicks in the learning platform",
+    "studied_credits": "Credits studied",
+    "num_of_prev_attempts": "Earlier attempts at the course",
+    "early_missing_count": "Missing assignments",
+    "early_submitted_count": "Submitted assignments",
+    "as_of_day": "Day of the term",
+    "assessment_id": "Assignment ID",
+    "assessment_name": "Assignment name",
+    "score": "Score",
+    "points_possible": "Points possible",
+    "due_day": "Day it was due",
+    "submitted_day": "Day it was handed in",
+    "excused": "Excused",
+    "weight": "Weight",
+}
+FIXED_MAPPING_WORDS = {
+    "canvas": "A Canvas gradebook export always has the same columns, so this mapping is fixed by the "
+    "format and cannot be changed here.",
+    "k12": "A K-12 student record always has the same columns, so this mapping is fixed by the format "
+    "and cannot be changed here.",
+    "oulad": "The Open University (OULAD) tables always have the same columns, so this mapping is fixed "
+    "by the format and cannot be changed here.",
+}
+MAPPING_FIELD_PREFIX = "col_"
 
 
 def _form_errors(
@@ -85,21 +127,45 @@ def _missing(request: Request) -> Response:
     )  # fmt: skip
 
 
-@router.get("/upload/{token}", response_class=HTMLResponse)
-def preview(request: Request, token: str, model: OptionalModelDep) -> Response:
-    """What the import will do: format, column mapping, the model variant, every bad row."""
-    staged = staging.load(token)
-    if staged is None:
-        return _missing(request)
-    report: dict[str, Any]
+def _header(staged: StagedUpload) -> list[str]:
+    """The file's header cells (empty when the file cannot be read as a table)."""
+    try:
+        return read_csv_table(staged.content, filename=staged.filename).header
+    except ValidationFailed:
+        return []
+
+
+def _report(
+    staged: StagedUpload, mapping: dict[str, str] | None, model: ModelVersion | None
+) -> dict[str, Any]:
+    return imports.preview_upload(
+        staged.content, filename=staged.filename, as_of_day=staged.as_of_day, mapping=mapping, model=model
+    )
+
+
+def _staged_report(staged: StagedUpload, model: ModelVersion | None) -> dict[str, Any]:
+    """The preview with the staged mapping; a malformed one is reported, the columns still detected."""
     try:
         mapping = parse_mapping(staged.mapping)
     except ValidationFailed as exc:
-        report = {"ok": False, "format": "unknown", "errors": imports.row_errors(exc), "column_mapping": {}}
-    else:
-        report = imports.preview_upload(
-            staged.content, filename=staged.filename, as_of_day=staged.as_of_day, mapping=mapping, model=model
-        )
+        report = _report(staged, None, model)
+        report.update(ok=False, errors=imports.row_errors(exc))
+        return report
+    return _report(staged, mapping, model)
+
+
+def _preview_page(
+    request: Request,
+    staged: StagedUpload,
+    report: dict[str, Any],
+    *,
+    has_model: bool,
+    chosen: dict[str, str] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Response:
+    kind = str(report["format"])
+    header = _header(staged) if kind == "generic" else []
     return render(
         request,
         "preview.html",
@@ -107,10 +173,88 @@ def preview(request: Request, token: str, model: OptionalModelDep) -> Response:
             "title": "Check the upload",
             "staged": staged,
             "report": report,
-            "format_words": FORMAT_WORDS.get(str(report["format"]), str(report["format"])),
-            "has_model": model is not None,
+            "format_words": FORMAT_WORDS.get(kind, kind),
+            "has_model": has_model,
+            "editable": bool(header),
+            "header": header,
+            "selected": report["column_mapping"] if chosen is None else chosen,
+            "rejected": chosen is not None,
+            "saved": saved,
+            "mapping_groups": MAPPING_GROUPS,
+            "field_words": FIELD_WORDS,
+            "field_prefix": MAPPING_FIELD_PREFIX,
+            "fixed_words": FIXED_MAPPING_WORDS.get(kind),
         },
+        status_code=status_code,
     )
+
+
+@router.get("/upload/{token}", response_class=HTMLResponse)
+def preview(request: Request, token: str, model: OptionalModelDep, mapping: str = "") -> Response:
+    """What the import will do: format, column mapping, the model variant, every bad row."""
+    staged = staging.load(token)
+    if staged is None:
+        return _missing(request)
+    report = _staged_report(staged, model)
+    return _preview_page(request, staged, report, has_model=model is not None, saved=mapping == "saved")
+
+
+def _duplicates(chosen: dict[str, str]) -> list[dict[str, Any]]:
+    """One error per column chosen for more than one field."""
+    fields: dict[str, list[str]] = {}
+    for canonical, theirs in chosen.items():
+        fields.setdefault(theirs, []).append(canonical)
+    return [
+        {
+            "file": "mapping",
+            "line": None,
+            "column": theirs,
+            "value": None,
+            "message": f"this column is chosen for {' and '.join(names)}; choose each column once",
+        }
+        for theirs, names in fields.items()
+        if len(names) > 1
+    ]
+
+
+def _choose_mapping(
+    staged: StagedUpload, chosen: dict[str, str], model: ModelVersion | None
+) -> tuple[dict[str, Any], bool]:
+    """The preview with the chosen columns, and whether they were kept (only when the file then reads)."""
+    report = _report(staged, chosen or None, model)
+    if report["format"] != "generic":
+        return report, False
+    duplicates = _duplicates(chosen)
+    if duplicates:
+        report.update(ok=False, errors=[*duplicates, *report["errors"]])
+    if not report["ok"]:
+        return report, False
+    staging.set_mapping(staged.token, chosen)
+    return report, True
+
+
+@router.post("/upload/{token}/mapping", response_class=HTMLResponse)
+async def choose_mapping(request: Request, token: str, model: OptionalModelDep) -> Response:
+    """Keep the columns chosen on the preview, or show why the file does not read with them."""
+    staged = staging.load(token)
+    if staged is None:
+        return _missing(request)
+    form = await request.form()
+    chosen: dict[str, str] = {}
+    for canonical in MAPPING_FIELDS:
+        value = form.get(MAPPING_FIELD_PREFIX + canonical)
+        if isinstance(value, str) and value:
+            chosen[canonical] = value
+    report, kept = await run_in_threadpool(_choose_mapping, staged, chosen, model)
+    if report["format"] != "generic":
+        return error_page(
+            request, title="These columns cannot be changed",
+            message="The columns of this file are fixed by its format. Go back to the preview to import it.",
+            status_code=400,
+        )  # fmt: skip
+    if kept:
+        return see_other(f"/upload/{token}", mapping="saved")
+    return _preview_page(request, staged, report, has_model=model is not None, chosen=chosen, status_code=422)
 
 
 @router.post("/upload/{token}/import", response_class=HTMLResponse)
