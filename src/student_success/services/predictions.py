@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from student_success.db.models import Prediction
-from student_success.services.storage import StoredIds, as_int, chunks, plain
+from student_success.services.storage import StoredIds, as_int, insert_rows, plain
 
 CLASS_COLUMNS: dict[str, str] = {
     "p_distinction": "Distinction",
@@ -50,6 +49,5 @@ def store_predictions(
                 "recommendations": plain(list(r.get("recommendations") or [])),
             }
         )
-    for chunk in chunks(rows):
-        session.execute(insert(Prediction), chunk)
+    insert_rows(session, Prediction, rows)
     return len(rows)

@@ -71,6 +71,19 @@ def chunks(values: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (the same keys in each) with one Core ``executemany`` per chunk.
+
+    The ORM's bulk INSERT drops ``None`` values of nullable columns without a default, which splits
+    the rows into a separate ``executemany`` (a round trip each) wherever the pattern of missing
+    values changes, e.g. between a scored and a missing result. A Core INSERT binds the ``None``
+    as NULL, which stores the same rows, in the same order, in one statement per chunk.
+    """
+    table = model.__table__
+    for chunk in chunks(rows):
+        session.execute(insert(table), chunk)
+
+
 def as_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -129,7 +142,7 @@ def upsert(
             changed.append({"id": old[0], **diff})
     if new:
         # a plain executemany: psycopg pipelines it, and it beats multi-row INSERT … RETURNING here
-        session.execute(insert(model), new)
+        insert_rows(session, model, new)
     for group in _group_by_keys(changed):
         session.execute(update(model), group)
     ids = {k: v[0] for k, v in (existing() if new and need_ids else before).items()}

@@ -62,6 +62,8 @@ class Prediction(CreatedAtMixin, Base):
         Index("ix_prediction_student_id_created_at", "student_id", "created_at"),
         Index("ix_prediction_course_id_as_of_day", "course_id", "as_of_day"),
         Index("ix_prediction_import_batch_id", "import_batch_id"),
+        # the risk list: each student's latest prediction per course, without reading the JSON columns
+        Index("ix_prediction_student_id_course_id_id", "student_id", "course_id", "id"),
         one_of("risk_level", RISK_LEVELS),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability_range"),
     )
