@@ -18,6 +18,7 @@ import pytest
 from student_success.config import Settings
 from student_success.errors import ModelError, StudentSuccessError
 from student_success.features.asof import KEY, build_features
+from student_success.features.catalog import FEATURE_DIRECTION
 from student_success.ingest.canonical import GROUP_ATTRIBUTES, CanonicalData
 from student_success.ingest.detect import read_any
 from student_success.ingest.k12 import read_k12_csv
@@ -336,3 +337,38 @@ def test_shown_probability_and_level_agree_at_the_cut_off(
     out = score_frame(feats, flat, settings=settings, explain=False)
     assert set(out["risk_probability"]) == {0.35}
     assert set(out["risk_level"]) == {"medium"}
+
+
+@pytest.mark.parametrize("which", ["canvas", "oulad"])
+def test_reasons_never_contradict_the_class_comparison(
+    which: str, request: pytest.FixtureRequest, canvas_data: CanonicalData, oulad_2014j: CanonicalData
+) -> None:
+    """Better than the class median is never a listed risk; worse than it is never listed as helping."""
+    batch: ScoredBatch = request.getfixturevalue(which)
+    data = canvas_data if which == "canvas" else oulad_2014j
+    feats = build_features(data, as_of_day=int(batch.as_of_day or 0))
+    directed = [f for f in FEATURE_DIRECTION if f in feats.columns]
+    medians = feats.groupby("course_id")[directed].transform("median")
+    p = batch.predictions
+    assert p["student_id"].tolist() == feats["student_id"].tolist()
+    checked = 0
+    for i in range(len(p)):
+        for kind, factors in (
+            ("risk", p["risk_factors"].iloc[i]),
+            ("protective", p["protective_factors"].iloc[i]),
+        ):
+            for f in factors:
+                name = f["feature"]
+                if (
+                    name not in FEATURE_DIRECTION
+                    or pd.isna(feats[name].iloc[i])
+                    or pd.isna(medians[name].iloc[i])
+                ):
+                    continue
+                gap = (feats[name].iloc[i] - medians[name].iloc[i]) * FEATURE_DIRECTION[name]
+                checked += 1
+                if kind == "risk":
+                    assert gap <= 0, (p["student_id"].iloc[i], f["sentence"])
+                else:
+                    assert gap >= 0, (p["student_id"].iloc[i], f["sentence"])
+    assert checked > (50 if which == "canvas" else 20_000)

@@ -144,3 +144,21 @@ HIGHER_EDUCATION_LEVELS: dict[str, int] = {
     "HE Qualification": 3,
     "Post Graduate Qualification": 4,
 }
+
+
+# +1 where a higher value is better for the student, -1 where it is worse; features without a clear
+# direction (the day of the term, credit load, excused work) are absent. Explanations use it so that a
+# reason reads as one: a score above the class median is never listed as raising the risk.
+HIGHER_IS_BETTER: tuple[str, ...] = (
+    "n_submitted", "score_mean", "score_min", "score_last", "score_trend", "score_vs_class",
+    "weighted_score", "mean_days_early", "pre_course_clicks", "clicks_total", "clicks_last_14d",
+    "active_days", "clicks_vs_class", "G1", "studytime",
+)  # fmt: skip
+HIGHER_IS_WORSE: tuple[str, ...] = (
+    "n_missing", "missing_share", "missing_vs_class", "n_late", "days_since_last_submission",
+    "num_prev_attempts", "absences", "failures",
+)  # fmt: skip
+FEATURE_DIRECTION: dict[str, int] = {
+    **dict.fromkeys(HIGHER_IS_BETTER, 1),
+    **dict.fromkeys(HIGHER_IS_WORSE, -1),
+}

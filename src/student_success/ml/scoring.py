@@ -19,7 +19,7 @@ import pandas as pd
 from student_success.config import Settings
 from student_success.errors import ModelError, ValidationFailed
 from student_success.features.asof import KEY, build_features
-from student_success.features.catalog import K12_FEATURES
+from student_success.features.catalog import FEATURE_DIRECTION, K12_FEATURES
 from student_success.ingest.canonical import CanonicalData
 from student_success.interventions.recommend import recommend_interventions
 from student_success.ml.k12 import k12_feature_frame
@@ -124,8 +124,11 @@ def _sentence(feature: str, value: float | None, class_value: float | None, n_du
 
 
 def _top(contrib: np.ndarray, usable: np.ndarray, *, sign: float) -> np.ndarray:
-    """Column indices of the ``TOP_FACTORS`` largest contributions of one sign per row (-1: none)."""
-    signed = np.where(usable[None, :], contrib * sign, 0.0)
+    """Column indices of the ``TOP_FACTORS`` largest contributions of one sign per row (-1: none).
+
+    ``usable`` is a boolean mask over the columns, or over every cell (rows × columns).
+    """
+    signed = np.where(usable if usable.ndim == 2 else usable[None, :], contrib * sign, 0.0)
     signed = np.where(signed > 0, signed, 0.0)
     order = np.argsort(-signed, axis=1, kind="stable")[:, :TOP_FACTORS]
     order[np.take_along_axis(signed, order, axis=1) <= 0] = -1
@@ -150,6 +153,20 @@ class _RowView(Mapping[str, float | None]):
 
     def __len__(self) -> int:
         return len(self._position)
+
+
+# per row: the chosen feature columns, and the student's values, class medians and contributions there
+_Picks = tuple[list[list[int]], list[list[float]], list[list[float]], list[list[float]]]
+
+
+def _compared_with_class(
+    names: list[str], values: np.ndarray, ctx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells where the student is better / worse than the class median, for features with a direction."""
+    direction = np.array([float(FEATURE_DIRECTION.get(n, 0)) for n in names])
+    with np.errstate(invalid="ignore"):
+        gap = np.nan_to_num((values - ctx) * direction[None, :], nan=0.0)
+    return gap > 0, gap < 0
 
 
 def _none_if_nan(a: np.ndarray) -> list[float | None]:
@@ -180,34 +197,40 @@ def _explain_rows(
             ctx[:, j] = context[name].to_numpy(dtype=float)
     n_due = _none_if_nan(values[:, names.index("n_due")]) if "n_due" in names else [None] * len(feats)
     position = {name: j for j, name in enumerate(names)}
-    # plain Python floats once, in C, rather than one numpy scalar at a time (NaN stays NaN: x != x)
-    value_rows, ctx_rows = values.tolist(), ctx.tolist()
-    contrib_rows = np.round(contrib, 4).tolist()
     kinds = ["changeable" if c else "context" for c in changeable]
     context_first = np.array([not c for c in changeable] + [True])  # the -1 "none" slot sorts last
 
-    def ordered(idx: np.ndarray) -> list[list[int]]:
-        """Each row's picks, changeable reasons first (stable: strongest first within a kind), -1 last."""
-        order = np.argsort(context_first[idx], axis=1, kind="stable")
-        picks: list[list[int]] = np.take_along_axis(idx, order, axis=1).tolist()
-        return picks
+    def picked(
+        idx: np.ndarray,
+    ) -> tuple[list[list[int]], list[list[float]], list[list[float]], list[list[float]]]:
+        """Each row's picks (changeable first, strongest first within a kind, -1 last) with the
+        student's value, the class median and the contribution of each, as plain Python lists."""
+        idx = np.take_along_axis(idx, np.argsort(context_first[idx], axis=1, kind="stable"), axis=1)
+        safe = np.where(idx >= 0, idx, 0)
+        gather = lambda a: np.take_along_axis(a, safe, axis=1).tolist()  # noqa: E731
+        return idx.tolist(), gather(values), gather(ctx), gather(np.round(contrib, 4))
 
-    risk_picks = ordered(_top(contrib, usable, sign=1.0))
-    prot_picks = ordered(_top(contrib, usable, sign=-1.0))
+    better, worse = _compared_with_class(names, values, ctx)
+    # a reason must read as one: "score above the class median" never raises the risk in the list,
+    # and "2 assessments missing (class median: 0)" never appears under what helps
+    risk_picks = picked(_top(contrib, usable[None, :] & ~better, sign=1.0))
+    prot_picks = picked(_top(contrib, usable[None, :] & ~worse, sign=-1.0))
 
-    def factors(i: int, picked: list[int]) -> list[dict[str, Any]]:
-        vals, cvals, crow, due = value_rows[i], ctx_rows[i], contrib_rows[i], n_due[i]
+    def factors(
+        i: int, picks: tuple[list[list[int]], list[list[float]], list[list[float]], list[list[float]]]
+    ) -> list[dict[str, Any]]:
+        cols, vals, cvals, crow = picks[0][i], picks[1][i], picks[2][i], picks[3][i]
+        due = n_due[i]
         out = []
-        for j in picked:
+        for k, j in enumerate(cols):
             if j < 0:
                 break
-            v, c = vals[j], cvals[j]
-            sentence = _sentence(names[j], v if v == v else None, c if c == c else None, due)
+            v, c = vals[k], cvals[k]  # NaN != NaN: unknown
             out.append(
                 {
                     "feature": names[j],
-                    "sentence": sentence,
-                    "contribution": crow[j],
+                    "sentence": _sentence(names[j], v if v == v else None, c if c == c else None, due),
+                    "contribution": crow[k],
                     "changeable": changeable[j],
                     "kind": kinds[j],
                 }
@@ -218,9 +241,9 @@ def _explain_rows(
     prot_out: list[list[dict[str, Any]]] = []
     recs_out: list[list[dict[str, Any]]] = []
     for i in range(len(feats)):
-        risk = factors(i, risk_picks[i])
+        risk = factors(i, risk_picks)
         risk_out.append(risk)
-        prot_out.append(factors(i, prot_picks[i]))
+        prot_out.append(factors(i, prot_picks))
         if levels[i] == "low" or not recommend:
             recs_out.append([])
             continue
