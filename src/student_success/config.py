@@ -37,6 +37,24 @@ class Settings(BaseSettings):
     mvp_api_key: SecretStr | None = Field(
         default=None, description="API key of the guide's clients (env MVP_API_KEY)"
     )
+    # health monitor (scripts/system_health_monitor.py): the maintenance guide's KPIs, env-overridable
+    health_api_ms: float = Field(default=500.0, gt=0, description="API response time KPI (env HEALTH_API_MS)")
+    health_prediction_ms: float = Field(default=100.0, gt=0, description="model prediction time KPI")
+    health_db_ms: float = Field(default=50.0, gt=0, description="database SELECT 1 time KPI")
+    health_memory_percent: float = Field(default=80.0, gt=0, description="memory usage KPI (percent)")
+    health_disk_percent: float = Field(default=85.0, gt=0, description="disk usage KPI (percent)")
+    health_cpu_percent: float = Field(default=70.0, gt=0, description="average CPU usage KPI (percent)")
+    health_cpu_interval_s: float = Field(default=1.0, gt=0, description="CPU sampling interval (seconds)")
+    health_log_errors_max: int = Field(default=0, ge=0, description="ERROR/CRITICAL log lines tolerated")
+    health_http_timeout_s: float = Field(default=5.0, gt=0, description="timeout of the monitor's requests")
+    # alert e-mail (health monitor --email); unset SMTP_HOST or ALERT_EMAIL_TO means "not configured"
+    smtp_host: str | None = Field(default=None, description="SMTP server (env SMTP_HOST)")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port (env SMTP_PORT)")
+    smtp_from: str = Field(default="student-success@localhost", description="sender address")
+    alert_email_to: str | None = Field(default=None, description="recipients, comma-separated")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
 
 
 def get_settings() -> Settings:
