@@ -14,7 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from student_success.config import Settings, get_settings
-from student_success.errors import NotFound, StudentSuccessError, ValidationFailed
+from student_success.errors import StudentSuccessError, ValidationFailed
 
 app = typer.Typer(
     help="Student Success Prediction System: risk scores, explanations and interventions.",
@@ -255,11 +255,7 @@ def models_rollback(
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except NotFound as exc:  # pragma: no cover - mapped inside commands already
-        err.print(f"error: {exc}")
-        sys.exit(1)
+    app()
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from student_success.config import Settings
+from student_success.csvsafe import neutralise_text
 from student_success.ingest.detect import read_any
 from student_success.ingest.generic import load_mapping
 from student_success.ingest.oulad import read_oulad
@@ -153,13 +153,6 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _neutralise(value: Any) -> Any:
-    """Keep a spreadsheet from running a cell as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def render_predictions(batch: ScoredBatch, *, output_format: str) -> str:
     """CSV (one row per student, factors as one text cell) or JSON (everything, nested)."""
     df = batch.predictions
@@ -181,7 +174,7 @@ def render_predictions(batch: ScoredBatch, *, output_format: str) -> str:
         table = table.drop(columns=[c for c in ("code_module", "code_presentation") if c in table.columns])
     for col in table.columns:
         if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(_neutralise)
+            table[col] = table[col].map(lambda v: neutralise_text(v) if isinstance(v, str) else v)
     buf = io.StringIO()
     table.to_csv(buf, index=False)
     return buf.getvalue()

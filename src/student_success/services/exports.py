@@ -9,12 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from student_success.csvsafe import neutralise_text
 from student_success.services.interventions import intervention_public, list_interventions
 from student_success.services.scope import Scope
 from student_success.services.students import StudentFilter, iter_risk_list
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 RISK_COLUMNS: tuple[str, ...] = (
     "student_id", "external_id", "display_name", "course", "section", "as_of_day", "risk_probability",
@@ -38,7 +36,7 @@ def neutralise(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return neutralise_text(text)
 
 
 def to_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
