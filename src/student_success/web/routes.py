@@ -11,13 +11,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from student_success.web import board, home, model_page, status, student_pages, uploads
+from student_success.web import board, home, model_page, status, student_pages, summary_page, uploads
 from student_success.web.common import STATIC_DIR
 
 STATIC_PATH = "/static"
 
 router = APIRouter(include_in_schema=False)
-for _module in (home, uploads, student_pages, board, model_page, status):
+for _module in (home, uploads, student_pages, summary_page, board, model_page, status):
     router.include_router(_module.router)
 
 

@@ -94,7 +94,7 @@ def student_list(
     )
 
 
-def _ordered(factors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def changeable_first(factors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What can still change first, context second (the model's order within each)."""
     return sorted(factors, key=lambda f: not f.get("changeable", f.get("kind") == "changeable"))
 
@@ -134,8 +134,8 @@ def student_page(
             "title": detail["display_name"] or detail["external_id"],
             "student": detail,
             "current": current,
-            "risk_factors": _ordered(current["risk_factors"]) if current else [],
-            "protective_factors": _ordered(current["protective_factors"]) if current else [],
+            "risk_factors": changeable_first(current["risk_factors"]) if current else [],
+            "protective_factors": changeable_first(current["protective_factors"]) if current else [],
             "chart_factors": factors,
             "contribution_bars": charts.contribution_bars(factors),
             "history": history,

@@ -1,0 +1,57 @@
+"""A one-page summary of one student, laid out to print cleanly for a support meeting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from student_success.api.auth import ScopeDep
+from student_success.api.deps import SessionDep
+from student_success.errors import NotFound
+from student_success.services import students
+from student_success.services.interventions import OPEN_STATUSES
+from student_success.web.common import error_page, optional_int, render
+from student_success.web.student_pages import changeable_first
+
+router = APIRouter()
+TOP_REASONS = 3  # a meeting discusses a few reasons, not all of them
+TOP_HELPS = 2
+TOP_RECOMMENDATIONS = 3
+HISTORY_POINTS = 6
+
+
+@router.get("/students/{student_id}/summary", response_class=HTMLResponse)
+def student_summary(
+    request: Request, student_id: int, session: SessionDep, scope: ScopeDep, course: str = ""
+) -> Response:
+    """One printable page: how the student is doing, why, what could help, what has been tried."""
+    try:
+        detail = students.get_student(session, student_id, scope=scope)
+    except NotFound:
+        return error_page(
+            request, title="Student not found",
+            message="There is no student with this number, or you cannot see them.", status_code=404,
+        )  # fmt: skip
+    wanted = optional_int(course)
+    latest = detail["latest"]
+    current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)
+    history = [h for h in detail["history"] if current is None or h["course_id"] == current["course_id"]]
+    plans = sorted(detail["interventions"], key=lambda i: i["created_at"])
+    return render(
+        request,
+        "student_summary.html",
+        {
+            "title": f"Summary: {detail['display_name'] or detail['external_id']}",
+            "student": detail,
+            "current": current,
+            "reasons": changeable_first(current["risk_factors"])[:TOP_REASONS] if current else [],
+            "helps": changeable_first(current["protective_factors"])[:TOP_HELPS] if current else [],
+            "recommendations": current["recommendations"][:TOP_RECOMMENDATIONS] if current else [],
+            "open_plans": [p for p in plans if p["status"] in OPEN_STATUSES],
+            "closed_plans": [p for p in plans if p["status"] not in OPEN_STATUSES],
+            "history": history[-HISTORY_POINTS:],
+            "printed_on": datetime.now(UTC).date(),
+        },
+    )
