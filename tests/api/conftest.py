@@ -19,7 +19,7 @@ from student_success.api import create_app
 from student_success.config import Settings
 from student_success.db.engine import make_engine, session_scope
 
-from .support import MODELS_DIR, wipe
+from .support import AUTH, MODELS_DIR, TEST_API_KEY, wipe
 
 
 @pytest.fixture
@@ -39,6 +39,7 @@ def settings(db_url: str, clean_engine: Engine) -> Settings:
         environment="test",
         max_upload_bytes=1024 * 1024,
         max_upload_rows=5000,
+        mvp_api_key=TEST_API_KEY,
     )
 
 
@@ -50,8 +51,11 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    """A real HTTP client (httpx through the ASGI app), start-up and shut-down included."""
-    with TestClient(app) as test_client:
+    """A real HTTP client (httpx through the ASGI app), start-up and shut-down included.
+
+    It authenticates as an administrator with the bootstrap key (``Authorization: Bearer``).
+    """
+    with TestClient(app, headers=AUTH) as test_client:
         yield test_client
 
 

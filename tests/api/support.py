@@ -37,8 +37,16 @@ def wipe(engine: Engine) -> None:
                 connection.execute(table.delete())
 
 
+TEST_API_KEY = "test-bootstrap-key-0123456789"  # the settings' MVP_API_KEY: an administrator
+AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
+
+
 def make_client(settings: Settings, **kwargs: Any) -> TestClient:
-    """A client for an app built on ``settings`` (use as a context manager: it runs the lifespan)."""
+    """A client for an app built on ``settings``, authenticated with the bootstrap key.
+
+    Use it as a context manager: it runs the lifespan.
+    """
+    kwargs.setdefault("headers", AUTH)
     return TestClient(create_app(settings), **kwargs)
 
 

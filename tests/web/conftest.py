@@ -18,7 +18,7 @@ from student_success.api import create_app
 from student_success.config import Settings
 from student_success.db.engine import make_engine, session_scope
 
-from .support import MODELS_DIR, wipe
+from .support import MODELS_DIR, TEST_API_KEY, ensure_user, sign_in, wipe
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -36,15 +36,20 @@ def web_settings(db_url: str, engine: Engine) -> Iterator[Settings]:
         environment="test",
         max_upload_bytes=1024 * 1024,
         max_upload_rows=5000,
+        mvp_api_key=TEST_API_KEY,
     )
     wipe(engine)
 
 
 @pytest.fixture
 def web(web_settings: Settings) -> Iterator[TestClient]:
-    """A real HTTP client on the app with the pages (redirects are not followed automatically)."""
+    """A real HTTP client on the app with the pages (redirects are not followed automatically).
+
+    Signed in as an administrator through the sign-in form; it sends the session's CSRF token.
+    """
     with TestClient(build_app(web_settings), follow_redirects=False) as client:
-        yield client
+        ensure_user(web_settings.database_url)
+        yield sign_in(client)
 
 
 @pytest.fixture

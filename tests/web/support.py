@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from student_success.config import PROJECT_ROOT
 from student_success.db.base import Base
+from student_success.db.engine import make_engine, session_scope
+from student_success.services import accounts
 
 MODELS_DIR = PROJECT_ROOT / "results" / "models"
 EXAMPLE = PROJECT_ROOT / "examples" / "canvas_gradebook_export.csv"
@@ -28,6 +32,47 @@ def wipe(engine: Engine) -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+
+
+TEST_API_KEY = "test-bootstrap-key-0123456789"  # the settings' MVP_API_KEY: an administrator
+AUTH = {"Authorization": f"Bearer {TEST_API_KEY}"}
+ADMIN_EMAIL = "admin@school.example"
+ADMIN_PASSWORD = "a long test password"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (its meta tag, or a form's hidden field)."""
+    found = _CSRF_META.search(html) or _CSRF_INPUT.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def ensure_user(database_url: str, email: str = ADMIN_EMAIL, *, role: str = "admin", **fields: Any) -> int:
+    """The id of the user with this e-mail, created (password :data:`ADMIN_PASSWORD`) when missing."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            user = accounts.find_user(session, email)
+            if user is None:
+                user = accounts.create_user(session, email, role=role, password=ADMIN_PASSWORD, **fields)
+            return user.id
+    finally:
+        engine.dispose()
+
+
+def sign_in(client: TestClient, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> TestClient:
+    """Sign ``client`` in through the real form; later requests send the session's CSRF token header."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token, "next": "/upload"}
+    )
+    assert response.status_code == 303, response.text
+    page = client.get("/upload")
+    assert page.status_code == 200, page.text
+    client.headers["X-CSRF-Token"] = csrf_from(page.text)
+    return client
 
 
 def example_text() -> str:

@@ -12,7 +12,7 @@ from student_success.services import interventions, students
 from student_success.services.scope import Scope
 from student_success.web.common import today
 
-from .support import headings, needs_model, visible_text
+from .support import ensure_user, headings, needs_model, visible_text
 
 
 def _top_student(db: Session) -> students.StudentRow:
@@ -135,7 +135,8 @@ def test_board_filters_by_status_and_overdue(imported: TestClient, db: Session) 
     overdue = imported.get("/interventions?overdue=yes")
     assert "1 plan shown." in visible_text(overdue.text)
     planned = visible_text(_column(overdue.text, "planned"))
-    assert f"{rows[0].display_name} Tier 2 · due 31 Jan 2020 Overdue" in planned
+    owner = ensure_user(str(db.get_bind().url.render_as_string(hide_password=False)))  # the signed-in admin
+    assert f"{rows[0].display_name} Tier 2 · due 31 Jan 2020 · owner: user {owner} Overdue" in planned
     assert rows[1].display_name not in planned
     imported.post(f"/interventions/{late}/status", data={"status": "cancelled"})
     cancelled = imported.get("/interventions?status=cancelled")

@@ -14,7 +14,7 @@ from student_success.config import Settings
 from student_success.ingest.generic import CANONICAL_NAMES
 
 from .conftest import build_app
-from .support import HAS_MODEL, MODELS_DIR, example_text, headings, needs_model, visible_text
+from .support import AUTH, HAS_MODEL, MODELS_DIR, example_text, headings, needs_model, visible_text
 
 # one row per student, with an id column no synonym recognises
 LEARNERS = (
@@ -184,7 +184,7 @@ def test_status_page_says_when_the_database_is_not_working(
         else "postgresql://postgres@127.0.0.1:1/none"
     )
     broken = web_settings.model_copy(update={"database_url": broken_url})
-    with TestClient(build_app(broken), follow_redirects=False) as client:
+    with TestClient(build_app(broken), follow_redirects=False, headers=AUTH) as client:  # no DB to sign in
         page = client.get("/status")
     assert page.status_code == 200
     text = visible_text(page.text)

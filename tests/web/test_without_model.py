@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from student_success.config import Settings
 
 from .conftest import build_app
-from .support import example_text, headings, visible_text
+from .support import ensure_user, example_text, headings, sign_in, visible_text
 
 
 @pytest.fixture
@@ -19,7 +19,8 @@ def bare(web_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
     """The app on the emptied test database with an empty model registry."""
     settings = web_settings.model_copy(update={"models_dir": tmp_path / "no-models"})
     with TestClient(build_app(settings), follow_redirects=False) as client:
-        yield client
+        ensure_user(settings.database_url)
+        yield sign_in(client)
 
 
 def test_the_example_cannot_be_scored_and_says_why(bare: TestClient) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, ForeignKey, Index, String, Text, event
+from sqlalchemy import Connection, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from student_success.db.base import Base, CreatedAtMixin, one_of, utcnow
@@ -30,6 +30,7 @@ class User(CreatedAtMixin, Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(doc="argon2 hash; None for API-key-only users")
     is_active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="user", passive_deletes=True)
 
@@ -70,6 +71,40 @@ class ApiKey(CreatedAtMixin, Base):
     user: Mapped[User] = relationship(back_populates="api_keys")
 
 
+class UserSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored: a copy of this table
+    does not let anyone sign in."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per e-mail and per address to throttle password guessing.
+
+    Rows older than the lockout window are useless and are deleted whenever a failure is recorded.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_email_at", "email", "at"),
+        Index("ix_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(45))
+
+
 class AuditEvent(Base):
     """One access or change, append-only.
 
@@ -104,17 +139,3 @@ class AuditTrailIsAppendOnly(StudentSuccessError):
 def _refuse_audit_change(_mapper: Mapper[AuditEvent], _connection: Connection, target: AuditEvent) -> None:
     # Retention purges are an ops task with bulk SQL; the application itself only appends.
     raise AuditTrailIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")
-
-
-class Notification(CreatedAtMixin, Base):
-    """An in-app message to a user, e.g. a student crossing into high risk."""
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
-    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
-    rule: Mapped[str] = mapped_column(String(64))
-    message: Mapped[str] = mapped_column(Text)
-    read_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Security tests: authentication, the audit trail, privacy, XSS, the security probe, the API fuzz."""
