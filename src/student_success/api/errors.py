@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from student_success.errors import Conflict, NotFound, StudentSuccessError, ValidationFailed
 from student_success.services.imports import NoActiveModel
@@ -48,6 +48,20 @@ def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _number_out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    # SQLite stores 64-bit integers; a larger id in a path or query can match nothing
+    return JSONResponse({"detail": "a number in the request is out of range"}, status_code=422)
+
+
+def _value_not_storable(_request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL refuses what SQLite takes: integers beyond 32/64 bits, NUL characters in text
+    log.warning("value refused by the database: %s", getattr(exc, "orig", exc))
+    return JSONResponse(
+        {"detail": "a value in the request is out of range or has characters that cannot be stored"},
+        status_code=422,
+    )
+
+
 def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database error: %s", exc)
     return JSONResponse({"detail": "the database is unavailable; see GET /health"}, status_code=503)
@@ -67,4 +81,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NoActiveModel, _no_model)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(OverflowError, _number_out_of_range)
+    app.add_exception_handler(DataError, _value_not_storable)
     app.add_exception_handler(Exception, _unexpected)

@@ -353,4 +353,3 @@ def raise_if(errors: list[RowError]) -> None:
     """Raise one :class:`ValidationFailed` carrying every collected error, if there are any."""
     if errors:
         raise ValidationFailed(list(errors))
-
