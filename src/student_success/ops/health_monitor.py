@@ -2,8 +2,8 @@
 
 One run checks the API (``GET {url}/health``), the database (connect + ``SELECT 1``), the active model
 (load and score three students), disk, memory, CPU, recent ``ERROR``/``CRITICAL`` lines in ``logs/*.log``
-and the notifications subsystem (``GET {url}/api/notifications/health``; a 404 is reported as "not
-available", the subsystem does not exist yet).
+and the notifications subsystem (``GET {url}/api/notifications/health``: e-mail delivery and live
+updates; a 404 is reported as "not available").
 
 Each check gets a status: ``OK``, ``INFO``, ``WARNING`` or ``CRITICAL``. The guide's alert levels map to:
 
@@ -56,6 +56,19 @@ LOG_FILE_NAME = "health_monitor.log"
 LOG_TAIL_LINES = 2000  # lines read from the end of each recent log file
 LOG_RECENT_SECONDS = 24 * 3600
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b")
+
+
+def is_error_line(line: str) -> bool:
+    """Whether a log line is an ERROR/CRITICAL one: the ``level`` of a JSON line, else the word."""
+    if line.startswith("{"):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict) and "level" in entry:
+            return entry["level"] in ("ERROR", "CRITICAL")
+    return ERROR_LINE.search(line) is not None
+
 
 Status = Literal["OK", "INFO", "WARNING", "CRITICAL"]
 OutputMode = Literal["console", "file", "both"]
@@ -260,7 +273,7 @@ def check_logs(settings: Settings, *, now: float | None = None) -> CheckResult:
                 tail = deque(handle, maxlen=LOG_TAIL_LINES)
         except OSError:
             continue
-        found = sum(1 for line in tail if ERROR_LINE.search(line))
+        found = sum(1 for line in tail if is_error_line(line))
         if found:
             counts[path.name] = found
     total = sum(counts.values())
@@ -272,22 +285,57 @@ def check_logs(settings: Settings, *, now: float | None = None) -> CheckResult:
     return CheckResult("logs", "OK", value, threshold, detail, metrics)
 
 
-def check_notifications(url: str, settings: Settings) -> CheckResult:
-    """``GET {url}/api/notifications/health``; a 404 means the subsystem is not there (info)."""
-    target = f"{url.rstrip('/')}/api/notifications/health"
-    expected = "HTTP 200"
+def _get_json(url: str, timeout: float) -> tuple[int, float, dict[str, Any] | None]:
+    """``GET url``: (HTTP status, seconds, the JSON object answered or ``None``)."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    start = time.perf_counter()
     try:
-        status, seconds = _get(target, settings.health_http_timeout_s)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
+            raw, status = response.read(), int(response.status)
+    except urllib.error.HTTPError as exc:  # 4xx/5xx: the server answered
+        raw, status = exc.read(), exc.code
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    return status, time.perf_counter() - start, body if isinstance(body, dict) else None
+
+
+def check_notifications(url: str, settings: Settings) -> CheckResult:
+    """``GET {url}/api/notifications/health``: e-mail delivery and live updates.
+
+    200 ``ok`` is OK, 200 ``degraded`` (SMTP unreachable, nothing waiting) and 503 (delivery failing)
+    are warnings with the reasons; a 404 means the subsystem is not there (info).
+    """
+    target = f"{url.rstrip('/')}/api/notifications/health"
+    expected = "HTTP 200, status ok"
+    try:
+        status, seconds, body = _get_json(target, settings.health_http_timeout_s)
     except (OSError, ValueError) as exc:
         detail = f"{target}: {getattr(exc, 'reason', exc)}"
         return CheckResult("notifications", "WARNING", "unreachable", expected, detail)
-    metrics = {"http_status": status, "response_ms": _ms(seconds)}
+    metrics: dict[str, Any] = {"http_status": status, "response_ms": _ms(seconds)}
     if status == 404:
         detail = "the notifications subsystem is not installed (404)"
         return CheckResult("notifications", "INFO", "not available", expected, detail, metrics)
-    if status != 200:
+    if body is None:
         return CheckResult("notifications", "WARNING", f"HTTP {status}", expected, target, metrics)
-    return CheckResult("notifications", "OK", f"HTTP {status}", expected, metrics=metrics)
+    outbox, realtime = body.get("outbox") or {}, body.get("realtime") or {}
+    metrics.update(
+        outbox_depth=outbox.get("depth"),
+        oldest_pending_age_s=outbox.get("oldest_pending_age_s"),
+        last_delivery_at=outbox.get("last_delivery_at"),
+        smtp_reachable=(body.get("smtp") or {}).get("reachable"),
+        realtime_connections=realtime.get("connections"),
+    )
+    value = f"HTTP {status}, {body.get('status', 'unknown')}"
+    problems = "; ".join(str(p) for p in body.get("problems") or [])
+    connections = realtime.get("connections", 0)
+    summary = f"outbox {outbox.get('depth', '?')} waiting, {connections} live connection(s)"
+    if status != 200 or body.get("status") != "ok":
+        return CheckResult("notifications", "WARNING", value, expected, problems or target, metrics)
+    return CheckResult("notifications", "OK", value, expected, summary, metrics)
 
 
 def run_checks(settings: Settings, url: str = DEFAULT_URL, skip: Sequence[str] = ()) -> Report:
