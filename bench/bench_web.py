@@ -28,6 +28,7 @@ import io
 import os
 import platform
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -66,6 +67,9 @@ SMALL_UPLOADS = 20
 LARGE_UPLOADS = 5
 CLIENTS = 20
 REQUEST_TIMEOUT_S = 30.0
+# the server's bootstrap administrator key (MVP_API_KEY): every API request is authenticated
+BENCH_API_KEY = secrets.token_urlsafe(32)
+AUTH = {"Authorization": f"Bearer {BENCH_API_KEY}"}
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -194,20 +198,24 @@ def live_server(database_url: str, settings: Settings) -> Iterator[str]:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "PYTHONPATH": str(ROOT / "src"),
+        "MVP_API_KEY": BENCH_API_KEY,
+        "API_RATE_LIMIT_PER_MINUTE": "0",  # measure the server, not the limiter
     }
     code = (
         "from student_success.api.server import run; from student_success.config import Settings; "
         "run(Settings())"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # the server's console log goes to a file: a pipe nobody reads fills up and blocks the server
+    log_dir = Path(tempfile.mkdtemp(prefix="ss_bench_logs_"))
+    env["LOGS_DIR"] = str(log_dir)
+    console = (log_dir / "console.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=console, stderr=console)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                err = (log_dir / "console.log").read_text(errors="replace")
                 raise RuntimeError(f"the server exited ({proc.returncode}):\n{err[-2000:]}")
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
@@ -225,8 +233,8 @@ def live_server(database_url: str, settings: Settings) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        console.close()
+        print(f"  … server logs: {log_dir}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------------------ benchmarks
@@ -268,7 +276,7 @@ def bench_uploads(base: str, n_students: int, count: int, *, tag: str, id_base: 
         for k in range(count + 1)
     ]
     times = []
-    with httpx.Client(base_url=base, timeout=120) as client:
+    with httpx.Client(base_url=base, timeout=120, headers=AUTH) as client:
         upload(client, *files[0], day=45)  # warm-up (first request of its kind in the server)
         for content, name in files[1:]:
             times.append(upload(client, content, name, day=45))
@@ -293,7 +301,7 @@ def bench_concurrent(base: str, student_ids: list[int], total: int, duration: fl
         rng = random.Random(worker)
         local: list[tuple[str, float]] = []
         errors, samples = 0, list[str]()
-        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S) as client:
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S, headers=AUTH) as client:
             while time.monotonic() < deadline:
                 if rng.random() < 0.5:
                     kind = "list"

@@ -93,7 +93,15 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
     p = page  # Playwright's Page (typed loosely: the package is optional)
     expect = playwright_api.expect
     p.goto("/")  # type: ignore[attr-defined]
+    # a fresh installation opened on this machine: the first visit creates the administrator account
+    expect(p.get_by_role("heading", level=1)).to_have_text("Create the administrator account")
+    _shot(p, "00-first-run")
+    p.get_by_label("E-mail").fill("admin@school.example")
+    p.get_by_label("Password", exact=True).fill("a long browser password")
+    p.get_by_label("Password again").fill("a long browser password")
+    p.get_by_role("button", name="Create the administrator account").click()
     expect(p.get_by_role("heading", level=1)).to_have_text("See which students need support now")
+    expect(p.get_by_text("Signed in as admin@school.example")).to_be_visible()
     _shot(p, "01-empty")
 
     p.get_by_role("link", name="Upload a gradebook").click()
@@ -147,10 +155,43 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
     expect(p.locator("#col-completed")).to_contain_text("Completed 1")
     _shot(p, "07-board")
 
+    p.goto(student_url)
+    p.get_by_text("Was this flag right? Tell us").click()
+    p.get_by_label("Not useful").check()
+    p.get_by_label("Note (optional)").fill("Already supported by the SEN team")
+    p.get_by_role("button", name="Send feedback").click()
+    expect(p.get_by_text("Thank you: your feedback was saved.")).to_be_visible()
+    expect(p.get_by_text("Feedback on this student so far: Not useful")).to_be_visible()
+
+    p.get_by_role("link", name="One-page summary for a meeting").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text(name)
+    expect(p.get_by_role("heading", name="What has been tried")).to_be_visible()
+    expect(p.locator("section", has_text="What has been tried")).to_contain_text("Completed")
+    p.emulate_media(media="print")
+    expect(p.locator(".site-header")).to_be_hidden()
+    expect(p.get_by_role("button", name="Print this summary")).to_be_hidden()
+    p.screenshot(path=str(ARTIFACTS / "08-summary-print.png"), full_page=True)
+    p.emulate_media(media="screen")
+    _shot(p, "08-summary")
+
     p.set_viewport_size({"width": 768, "height": 1024})
     p.goto("/")
-    _shot(p, "08-overview-768")
-    for path in ("/", "/students", student_url, "/interventions", "/model", "/upload"):
+    _shot(p, "09-overview-768")
+    for path in (
+        "/",
+        "/students",
+        student_url,
+        student_url + "/summary",
+        "/interventions",
+        "/model",
+        "/upload",
+    ):
         p.goto(path)
         width = p.evaluate("document.documentElement.scrollWidth")
         assert width <= 768, f"{path} scrolls sideways at 768 px ({width} px wide)"
+
+    p.get_by_role("button", name="Sign out").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text("Sign in")
+    _shot(p, "10-signed-out")
+    p.goto("/students")
+    expect(p.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -6,18 +6,27 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+import anyio.to_thread
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from student_success import __version__
 from student_success.api.errors import install_error_handlers
-from student_success.api.routes import exports, health, interventions, models, students, uploads
+from student_success.api.metrics import install_metrics
+from student_success.api.observability import install_observability
+from student_success.api.routes import audit as audit_routes
+from student_success.api.routes import exports, feedback, health, interventions, models, students, uploads
+from student_success.api.routes import notifications as notification_routes
+from student_success.api.routes import privacy as privacy_routes
+from student_success.api.routes import users as users_routes
+from student_success.api.security import install_security
 from student_success.config import Settings, get_settings
 from student_success.db.engine import make_engine, make_session_factory
 from student_success.db.migrate import upgrade_to_head
 from student_success.errors import StudentSuccessError
 from student_success.ml.service import load_active_model
+from student_success.ops.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
 UPLOAD_PATHS = ("/api/uploads",)
@@ -27,6 +36,9 @@ MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and the other fields around th
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
+    # few threads for the synchronous routes: with the GIL, more threads only interleave requests
+    # (each finishes later) instead of serving them sooner; the rest wait their turn in order
+    anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.worker_threads
     try:
         upgrade_to_head(state.engine)
         state.migrated = True
@@ -37,7 +49,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         load_active_model(state.settings)
     except StudentSuccessError as exc:
         log.warning("no usable model at start-up: %s", exc)
-    yield
+    async with notification_routes.notifications_lifespan(app):
+        yield
     state.engine.dispose()
 
 
@@ -56,12 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Early-warning risk scores with reasons, recommended support and intervention tracking.",
         lifespan=_lifespan,
+        # set up before, and torn down after, each route's own session: see Auditor
+        dependencies=[Depends(audit_routes.flush_read_audits, scope="function")],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.migrated = False
     install_error_handlers(app)
+    install_security(app)  # sign-in gate, CSRF, rate limit, security headers (before the routers)
 
     @app.middleware("http")
     async def refuse_oversized_uploads(
@@ -77,13 +93,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return await call_next(request)
 
-    for module in (uploads, students, interventions, exports, models):
+    for module in (uploads, students, interventions, exports, models, feedback):
         app.include_router(module.router, prefix="/api")
     app.include_router(health.router)
+    app.include_router(notification_routes.router, prefix="/api")
+    for extra in (audit_routes, privacy_routes, users_routes):
+        app.include_router(extra.router, prefix="/api")
     # the server-rendered pages call the same services as the API
     from student_success.web.routes import mount_static
     from student_success.web.routes import router as web_router
 
     app.include_router(web_router)
     mount_static(app)
+    install_metrics(app)  # GET /metrics (admin) and the request-latency histogram
+    install_observability(app)  # request ids and the access log, outside every other middleware
+    if settings.environment != "test":  # tests configure logging themselves, into their own folder
+        configure_logging(settings)
     return app

@@ -51,11 +51,21 @@ def ensure_migrated(request: Request) -> None:
         state.migrated = True
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed when the route succeeds, rolled back when it raises."""
+    """One unit of work per request: committed when the route succeeds, rolled back when it raises.
+
+    A request that may write takes SQLite's write lock when it begins (``BEGIN IMMEDIATE``; a no-op
+    on PostgreSQL): a deferred transaction that reads, then writes after another writer committed,
+    fails at once with "database is locked" instead of waiting its turn.
+    """
     ensure_migrated(request)
     factory: sessionmaker[Session] = request.app.state.session_factory
     with session_scope(factory) as session:
+        if request.method not in READ_METHODS:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session
 
 

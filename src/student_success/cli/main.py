@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from student_success.config import Settings, get_settings
+from student_success.cli import accounts as accounts_cli
+from student_success.cli import notifications as notifications_cli
+from student_success.cli import ops as ops_cli
+from student_success.cli import privacy as privacy_cli
+from student_success.config import Settings, get_settings, settings_problem
 from student_success.errors import StudentSuccessError, ValidationFailed
 
 app = typer.Typer(
@@ -24,6 +29,12 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="List, activate and roll back model versions.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(ops_cli.db_app, name="db")
+app.add_typer(ops_cli.logs_app, name="logs")
+app.add_typer(privacy_cli.app, name="privacy")
+app.add_typer(accounts_cli.users_app, name="users")
+app.add_typer(accounts_cli.keys_app, name="api-keys")
+app.add_typer(notifications_cli.app, name="notifications")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -211,7 +222,12 @@ def serve(
     from student_success.api.server import run
 
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    run(get_settings().model_copy(update=overrides))
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # e.g. a default MVP_API_KEY outside development
+        typer.echo(f"error: {settings_problem(exc)}", err=True)
+        raise typer.Exit(1) from None
+    run(settings.model_copy(update=overrides))
 
 
 @models_app.command("list")

@@ -20,6 +20,8 @@ from student_success.ingest.generic import detect_generic_mapping
 from student_success.ml.registry import ModelVersion
 from student_success.ml.scoring import VARIANT_LADDER, available_inputs, choose_variant, score_data
 from student_success.ml.training import VARIANT_SPECS
+from student_success.ops.metrics import record_import
+from student_success.services import notifications
 from student_success.services.predictions import store_predictions
 from student_success.services.scope import Scope
 from student_success.services.storage import store_canonical
@@ -57,8 +59,12 @@ def file_sha256(content: bytes) -> str:
 
 
 def row_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
-    """The row errors of ``exc`` as plain dicts (file, line, column, message, value)."""
-    return [dataclasses.asdict(e) for e in exc.errors]
+    """The row errors of ``exc`` as plain dicts (file, line, column, message, value).
+
+    A NUL character quoted from a binary file becomes U+FFFD: PostgreSQL cannot store NUL in text.
+    """
+    rows = [dataclasses.asdict(e) for e in exc.errors]
+    return [{k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in r.items()} for r in rows]
 
 
 def _safe_format(content: bytes, filename: str) -> str:
@@ -202,6 +208,7 @@ def import_upload(
     kind = detect_format(content, filename=filename)
     earlier = find_import(session, sha256=sha, source_type=kind)
     if earlier is not None:
+        record_import(kind, "unchanged")
         return ImportResult(batch=earlier, created=False)
     data = read_any(content, as_of_day=as_of_day, mapping=mapping, filename=filename)
     if model is None:
@@ -227,6 +234,8 @@ def import_upload(
     batch.row_counts = {**ids.counts, "prediction": {"inserted": n, "updated": 0}}
     batch.status = "completed"
     session.flush()
+    notifications.evaluate_import(session, batch.id, settings=settings)
+    record_import(data.source, "completed", predictions=n, variant=scored.variant)
     return ImportResult(
         batch=batch,
         created=True,
@@ -247,10 +256,12 @@ def record_failed_import(
     error: StudentSuccessError,
     as_of_day: int | None = None,
     user_id: int | None = None,
+    settings: Settings | None = None,
 ) -> ImportBatch:
     """Record a failed import (in a transaction of its own, opened by the edge).
 
     A repeated failure of the same file updates the earlier failed batch instead of adding another.
+    With ``settings``, the uploader is notified (rule ``import_failed``).
     """
     sha = file_sha256(content)
     kind = _safe_format(content, filename)
@@ -269,6 +280,9 @@ def record_failed_import(
     batch.created_by = user_id
     session.add(batch)
     session.flush()
+    if settings is not None:
+        notifications.evaluate_failed_import(session, batch, settings=settings)
+    record_import(kind, "failed")
     return batch
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from student_success.db.models import Prediction
-from student_success.services.storage import StoredIds, as_int, insert_rows, plain
+from student_success.db.models import LatestPrediction, Prediction
+from student_success.services.storage import StoredIds, as_int, chunks, insert_rows, plain
 
 CLASS_COLUMNS: dict[str, str] = {
     "p_distinction": "Distinction",
@@ -50,4 +55,34 @@ def store_predictions(
             }
         )
     insert_rows(session, Prediction, rows)
+    refresh_latest(session, {row["student_id"] for row in rows})
     return len(rows)
+
+
+def refresh_latest(session: Session, student_ids: Iterable[int]) -> None:
+    """Point ``latest_prediction`` at the newest prediction of each of these students in each course.
+
+    One ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per chunk of students (SQLite and PostgreSQL
+    both have it): concurrent imports of the same students never collide, and an older scoring never
+    replaces a newer one.
+    """
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for chunk in chunks(sorted(student_ids)):
+        newest = (
+            select(func.max(Prediction.id))
+            .where(Prediction.student_id.in_(chunk))
+            .group_by(Prediction.student_id, Prediction.course_id)
+        )
+        source = select(
+            Prediction.student_id, func.coalesce(Prediction.course_id, 0), Prediction.course_id,
+            Prediction.id, Prediction.probability, Prediction.risk_level,
+        ).where(Prediction.id.in_(newest))  # fmt: skip
+        columns = ["student_id", "course_key", "course_id", "prediction_id", "probability", "risk_level"]
+        statement = insert(LatestPrediction).from_select(columns, source)
+        statement = statement.on_conflict_do_update(
+            index_elements=["student_id", "course_key"],
+            set_={c: statement.excluded[c] for c in columns[2:]},
+            where=statement.excluded.prediction_id > LatestPrediction.prediction_id,
+        )
+        session.execute(statement)

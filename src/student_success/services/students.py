@@ -13,7 +13,15 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from student_success.db.models import Course, Enrollment, ImportBatch, Prediction, Section, Student
+from student_success.db.models import (
+    Course,
+    Enrollment,
+    ImportBatch,
+    LatestPrediction,
+    Prediction,
+    Section,
+    Student,
+)
 from student_success.errors import ValidationFailed
 from student_success.ml.sentences import plain_probability
 from student_success.services.interventions import intervention_public, list_interventions
@@ -65,34 +73,29 @@ class StudentRow:
     top_factors: list[str] = field(default_factory=list)
 
 
-def _latest_ids(scope: Scope, flt: StudentFilter) -> AnySelect:
-    query = select(func.max(Prediction.id).label("id")).where(scope.student_filter(Prediction.student_id))
-    if flt.course_id is not None:
-        query = query.where(Prediction.course_id == flt.course_id)
-    return query.group_by(Prediction.student_id, Prediction.course_id)
-
-
 def _matching(scope: Scope, flt: StudentFilter, sort: str | None) -> AnySelect:
     """``prediction.id`` of the matching rows, with only the joins the filters and the sort need.
 
-    Sorting and paging ids first, then loading the 50 rows of a page, keeps the list fast on large
-    courses: the wide joins run for one page only.
+    The rows come from ``latest_prediction`` (one per student and course), so the default order is an
+    index scan; the wide joins of a row run for the 50 rows of a page only (``_load_rows``).
     """
     if flt.risk_level is not None and flt.risk_level not in ("high", "medium", "low"):
         raise ValidationFailed.single(f"unknown risk level {flt.risk_level!r}: use high, medium or low")
     if sort is not None and sort not in SORT_KEYS:
         raise ValidationFailed.single(f"unknown sort {sort!r}: use one of {', '.join(SORT_KEYS)}")
-    latest = _latest_ids(scope, flt).subquery()
-    query: AnySelect = select(Prediction.id).join(latest, latest.c.id == Prediction.id)
+    latest = LatestPrediction
+    query: AnySelect = select(latest.prediction_id).where(scope.student_filter(latest.student_id))
+    if flt.course_id is not None:
+        query = query.where(latest.course_id == flt.course_id)
     if flt.search or sort in ("name", "-name"):
-        query = query.join(Student, Student.id == Prediction.student_id)
+        query = query.join(Student, Student.id == latest.student_id)
     if flt.section_id is not None:
         query = query.join(
             Enrollment,
-            (Enrollment.student_id == Prediction.student_id) & (Enrollment.course_id == Prediction.course_id),
+            (Enrollment.student_id == latest.student_id) & (Enrollment.course_id == latest.course_id),
         ).where(Enrollment.section_id == flt.section_id)
     if flt.risk_level is not None:
-        query = query.where(Prediction.risk_level == flt.risk_level)
+        query = query.where(latest.risk_level == flt.risk_level)
     if flt.search:
         text = flt.search.strip()
         query = query.where(
@@ -102,21 +105,37 @@ def _matching(scope: Scope, flt: StudentFilter, sort: str | None) -> AnySelect:
     if sort is None:
         return query
     name: ColumnElement[Any] = func.coalesce(Student.display_name, Student.external_id)
+    # the probability index gives the order; only ties are sorted (SQLite and PostgreSQL both
+    # sort just the right-hand part of the key when the index supplies the left)
+    by_need = (latest.probability.desc(), latest.student_id.asc(), latest.prediction_id.asc())
     orders: dict[str, tuple[ColumnElement[Any], ...]] = {
-        "-probability": (Prediction.probability.desc(),),
-        "probability": (Prediction.probability.asc(),),
-        "name": (name.asc(), Prediction.probability.desc()),
-        "-name": (name.desc(), Prediction.probability.desc()),
+        "-probability": by_need,
+        "probability": (latest.probability.asc(), latest.student_id.asc(), latest.prediction_id.asc()),
+        "name": (name.asc(), *by_need),
+        "-name": (name.desc(), *by_need),
     }
-    return query.order_by(*orders[sort], Prediction.student_id, Prediction.id)
+    return query.order_by(*orders[sort])
+
+
+# the columns of a list row, in the order _list_row takes them
+_LIST_COLUMNS = (
+    Prediction.id, Student.id, Student.external_id, Student.display_name, Prediction.course_id,
+    Course.name, Course.external_id, Section.id, Section.name, Prediction.probability,
+    Prediction.risk_level, Prediction.as_of_day, Prediction.model_variant, Prediction.model_version,
+    Prediction.created_at, Prediction.factors,
+)  # fmt: skip
 
 
 def _load_rows(session: Session, prediction_ids: list[int]) -> list[StudentRow]:
-    """The list rows of these predictions, in the order given."""
+    """The list rows of these predictions, in the order given.
+
+    Plain columns, not ORM objects: a page is read-only, and skipping the identity map makes loading
+    a page several times cheaper.
+    """
     found: dict[int, StudentRow] = {}
     for chunk in range(0, len(prediction_ids), 5000):
         query = (
-            select(Prediction, Student, Course.name, Course.external_id, Section.id, Section.name)
+            select(*_LIST_COLUMNS)
             .join(Student, Student.id == Prediction.student_id)
             .outerjoin(Course, Course.id == Prediction.course_id)
             .outerjoin(
@@ -127,30 +146,35 @@ def _load_rows(session: Session, prediction_ids: list[int]) -> list[StudentRow]:
             .outerjoin(Section, Section.id == Enrollment.section_id)
             .where(Prediction.id.in_(prediction_ids[chunk : chunk + 5000]))
         )
-        found.update({r[0].id: _row(*r) for r in session.execute(query)})
+        found.update({r[0]: _list_row(*r) for r in session.execute(query)})
     return [found[i] for i in prediction_ids]
 
 
-def _row(pred: Prediction, student: Student, course: str | None, course_ext: str | None,
-         section_id: int | None, section: str | None) -> StudentRow:  # fmt: skip
-    factors = [f for f in pred.factors or [] if f.get("direction", "risk") == "risk"]
+def _list_row(
+    prediction_id: int, student_id: int, external_id: str, display_name: str | None, course_id: int | None,
+    course: str | None, course_ext: str | None, section_id: int | None, section: str | None,
+    probability: float, risk_level: str, as_of_day: int | None, variant: str, version: str,
+    scored_at: datetime, factors: list[dict[str, Any]] | None,
+) -> StudentRow:  # fmt: skip
     return StudentRow(
-        student_id=student.id,
-        external_id=student.external_id,
-        display_name=student.display_name,
-        course_id=pred.course_id,
+        student_id=student_id,
+        external_id=external_id,
+        display_name=display_name,
+        course_id=course_id,
         course_name=course or course_ext,
         section_id=section_id,
         section_name=section,
-        prediction_id=pred.id,
-        probability=pred.probability,
-        risk_level=pred.risk_level,
-        risk_in_words=plain_probability(pred.probability),
-        as_of_day=pred.as_of_day,
-        model_variant=pred.model_variant,
-        model_version=pred.model_version,
-        scored_at=pred.created_at,
-        top_factors=[str(f.get("sentence", "")) for f in factors],
+        prediction_id=prediction_id,
+        probability=probability,
+        risk_level=risk_level,
+        risk_in_words=plain_probability(probability),
+        as_of_day=as_of_day,
+        model_variant=variant,
+        model_version=version,
+        scored_at=scored_at,
+        top_factors=[
+            str(f.get("sentence", "")) for f in factors or [] if f.get("direction", "risk") == "risk"
+        ],
     )
 
 
@@ -172,15 +196,10 @@ def list_students(
         ValidationFailed: an unknown sort key or risk level.
     """
     flt = filters or StudentFilter()
-    # one pass for the page and the total: the window count is taken over every matching row before
-    # LIMIT/OFFSET, so the latest-prediction grouping runs once instead of twice
-    page = _matching(scope, flt, sort).add_columns(func.count().over().label("total"))
-    found = session.execute(page.limit(limit).offset(offset)).all()
-    if found:
-        ids, total = [int(r[0]) for r in found], found[0][1]
-    else:  # an empty page (or past the end) carries no window count: count separately
-        ids = []
-        total = session.scalar(select(func.count()).select_from(_matching(scope, flt, None).subquery()))
+    # two index reads: the page (LIMIT stops the scan early) and the count; a window count would read
+    # every matching row before the LIMIT
+    ids = [int(i) for i in session.scalars(_matching(scope, flt, sort).limit(limit).offset(offset))]
+    total = session.scalar(select(func.count()).select_from(_matching(scope, flt, None).subquery()))
     return _load_rows(session, ids), int(total or 0)
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep
+from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound, ValidationFailed
 from student_success.services import interventions
 from student_success.services.interventions import TRANSITIONS, InvalidTransition, intervention_public
@@ -36,6 +37,7 @@ def board_page(
     request: Request,
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     status: str = "",
     assignee: str = "",
     overdue: str = "",
@@ -46,6 +48,9 @@ def board_page(
     flt = _filters(status, assignee, overdue)
     items, total = interventions.list_interventions(session, scope=scope, limit=None, today=today(), **flt)
     plans = [intervention_public(i, today=today()) for i in items]
+    record(
+        "intervention.list", details={"count": total, "student_ids": sorted({i.student_id for i in items})}
+    )
     every, _ = interventions.list_interventions(session, scope=scope, limit=None)
     assignees = sorted({i.assignee_id for i in every if i.assignee_id is not None})
     assignee_options = [("", "Anyone")]
@@ -78,13 +83,14 @@ def change_status(
     intervention_id: int,
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     status: Annotated[str, Form()],
     outcome: Annotated[str, Form()] = "",
 ) -> Response:
     """Move one plan to a new status (with its outcome, when one is given), then show the board again."""
     changes = {"status": status, **({"outcome": outcome.strip()} if outcome.strip() else {})}
     try:
-        interventions.update_intervention(
+        item = interventions.update_intervention(
             session, intervention_id, changes, scope=scope, actor_id=scope.user_id
         )
     except NotFound:
@@ -92,6 +98,8 @@ def change_status(
                           "cannot see it.", status_code=404)  # fmt: skip
     except (InvalidTransition, ValidationFailed):
         return see_other("/interventions", updated=0, skipped=1)
+    record("intervention.update", student_id=item.student_id, entity=f"intervention:{intervention_id}",
+           details={"fields": sorted(changes)})  # fmt: skip
     return see_other("/interventions", updated=1)
 
 
@@ -99,6 +107,7 @@ def change_status(
 def bulk_status(
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     status: Annotated[str, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
@@ -106,11 +115,18 @@ def bulk_status(
     done = skipped = 0
     for intervention_id in dict.fromkeys(ids or []):
         try:
-            interventions.update_intervention(
+            item = interventions.update_intervention(
                 session, intervention_id, {"status": status}, scope=scope, actor_id=scope.user_id
             )
         except (InvalidTransition, ValidationFailed, NotFound):
             skipped += 1  # nothing was changed on this plan: each check runs before any write
         else:
             done += 1
+            entity = f"intervention:{intervention_id}"
+            record(
+                "intervention.update",
+                student_id=item.student_id,
+                entity=entity,
+                details={"fields": ["status"]},
+            )
     return see_other("/interventions", updated=done, skipped=skipped)

@@ -48,6 +48,8 @@ def render(
     base = {
         "path": request.url.path,
         "model_version": active_model_version(settings),
+        # the gate (api/security.py) puts the signed-in principal here; admins see admin links
+        "is_admin": bool(getattr(getattr(request.state, "principal", None), "is_admin", False)),
     }
     return templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status_code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from student_success.config import Settings
 from student_success.db.engine import session_scope
 from student_success.errors import StudentSuccessError, ValidationFailed
 from student_success.services import imports
@@ -31,10 +32,12 @@ def record_failure(
     error: StudentSuccessError,
     as_of_day: int | None,
     user_id: int | None,
+    settings: Settings | None = None,
 ) -> None:
     """Roll back the request's work and record the failed import in a transaction of its own."""
     session.rollback()  # release the request's transaction (and SQLite's write lock) first
     with session_scope(engine) as failure_session:
         imports.record_failed_import(
-            failure_session, content, filename=filename, error=error, as_of_day=as_of_day, user_id=user_id
-        )
+            failure_session, content, filename=filename, error=error, as_of_day=as_of_day, user_id=user_id,
+            settings=settings,
+        )  # fmt: skip

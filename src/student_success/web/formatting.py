@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from student_success.services.feedback import VERDICT_WORDS
+
 LEVEL_WORDS: dict[str, str] = {
     "high": "Needs support now",
     "medium": "Keep an eye on",
@@ -94,6 +96,11 @@ def number(value: float | int | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def verdict_word(verdict: str | None) -> str:
+    """A flag-feedback verdict as staff say it ("Incorrectly flagged")."""
+    return VERDICT_WORDS.get(verdict or "", verdict or "–")
+
+
 FILTERS = {
     "percent": percent,
     "level_word": level_word,
@@ -103,4 +110,5 @@ FILTERS = {
     "school_date": school_date,
     "student_name": student_name,
     "number": number,
+    "verdict_word": verdict_word,
 }

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import EngineDep, OptionalModelDep, SessionDep, SettingsDep
+from student_success.api.routes.audit import AuditDep
 from student_success.config import PROJECT_ROOT
 from student_success.errors import ModelError, NotFound, ValidationFailed
 from student_success.services import imports, students
@@ -128,6 +129,7 @@ def import_example(
     scope: ScopeDep,
     settings: SettingsDep,
     model: OptionalModelDep,
+    record: AuditDep,
 ) -> Response:
     """Import the bundled Canvas gradebook example as of day 60, then show the overview."""
     content = EXAMPLE_FILE.read_bytes()
@@ -139,9 +141,11 @@ def import_example(
     except (ValidationFailed, ModelError) as exc:
         if not isinstance(exc, imports.NoActiveModel):
             record_failure(session, engine, content, filename=EXAMPLE_FILE.name, error=exc,
-                           as_of_day=EXAMPLE_AS_OF_DAY, user_id=scope.user_id)  # fmt: skip
+                           as_of_day=EXAMPLE_AS_OF_DAY, user_id=scope.user_id, settings=settings)  # fmt: skip
         return error_page(
             request, title="The example could not be imported", message=import_failure_message(exc),
             status_code=503 if isinstance(exc, imports.NoActiveModel) else 422,
         )  # fmt: skip
+    record("import.create", entity=f"import:{result.batch.id}",
+           details={"created": result.created, "predictions": result.predictions})  # fmt: skip
     return see_other("/", imported=result.batch.id, created=int(result.created))

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 
-from student_success.api.deps import SettingsDep
+from student_success.api.deps import SessionDep, SettingsDep
 from student_success.api.routes.models import list_models
 from student_success.config import PROJECT_ROOT
+from student_success.services import feedback
 from student_success.web.common import render
 
 router = APIRouter()
@@ -52,7 +53,7 @@ def model_card_html() -> str | None:
 
 
 @router.get("/model", response_class=HTMLResponse)
-def model_page(request: Request, settings: SettingsDep) -> Response:
+def model_page(request: Request, settings: SettingsDep, session: SessionDep) -> Response:
     """Which model scores the data and how good each of its variants measured."""
     info = list_models(settings)
     variants = [{**v, "how": variant_rows(v["metrics"])[0], "rows": variant_rows(v["metrics"])[1]}
@@ -66,5 +67,7 @@ def model_page(request: Request, settings: SettingsDep) -> Response:
             "variants": variants,
             "measures": MEASURES,
             "card_html": model_card_html(),
+            "feedback_rows": feedback.feedback_summary(session),
+            "verdicts": list(feedback.VERDICT_WORDS.items()),
         },
     )

@@ -11,14 +11,38 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from student_success.web import board, home, model_page, status, student_pages, summary_page, uploads
+from student_success.web import (
+    audit_page,
+    board,
+    feedback_pages,
+    home,
+    model_page,
+    notifications_page,
+    status,
+    student_pages,
+    summary_page,
+    uploads,
+)
+from student_success.web.auth_pages import router as auth_router
 from student_success.web.common import STATIC_DIR
 
 STATIC_PATH = "/static"
 
 router = APIRouter(include_in_schema=False)
-for _module in (home, uploads, student_pages, summary_page, board, model_page, status):
+for _module in (
+    home,
+    uploads,
+    student_pages,
+    summary_page,
+    feedback_pages,
+    board,
+    model_page,
+    status,
+    audit_page,
+    notifications_page,
+):
     router.include_router(_module.router)
+router.include_router(auth_router)  # sign in, sign out, first run
 
 
 def mount_static(app: FastAPI) -> None:

@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep, SettingsDep
+from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound, ValidationFailed
 from student_success.interventions.catalogue import CATALOGUE
+from student_success.services import feedback as flag_feedback
 from student_success.services import interventions, students
 from student_success.services.interventions import OPEN_STATUSES
 from student_success.services.students import StudentFilter
@@ -52,6 +54,7 @@ def student_list(
     request: Request,
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     level: str = "",
     course: str = "",
     section: str = "",
@@ -71,6 +74,7 @@ def student_list(
         session, scope=scope, filters=flt, sort=sort, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
     )
     every_row = students.iter_risk_list(session, scope=scope)
+    record("student.list", details={"count": total, "student_ids": sorted({r.student_id for r in rows})})
     query = {"level": level, "course": course, "section": section, "q": q, "sort": sort}
     return render(
         request,
@@ -106,8 +110,10 @@ def student_page(
     session: SessionDep,
     scope: ScopeDep,
     settings: SettingsDep,
+    record: AuditDep,
     course: str = "",
     planned: str = "",
+    feedback: str = "",
 ) -> Response:
     """How the student is doing, why, what could help, what has been tried, and how it has gone."""
     try:
@@ -117,6 +123,7 @@ def student_page(
             request, title="Student not found",
             message="There is no student with this number, or you cannot see them.", status_code=404,
         )  # fmt: skip
+    record("student.view", student_id=student_id, entity=f"student:{student_id}")
     wanted = optional_int(course)
     latest = detail["latest"]
     current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)
@@ -148,6 +155,9 @@ def student_page(
             "high": settings.high_risk_threshold,
             "medium": settings.medium_risk_threshold,
             "planned": optional_int(planned),
+            "feedback_saved": feedback == "1",
+            "feedback_given": flag_feedback.student_feedback(session, student_id, scope=scope),
+            "verdicts": list(flag_feedback.VERDICT_WORDS.items()),
         },
     )
 
@@ -158,6 +168,7 @@ def plan_support(
     student_id: int,
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     type_key: Annotated[str, Form()],
     goal: Annotated[str, Form()] = "",
     due_date: Annotated[str, Form()] = "",
@@ -186,6 +197,7 @@ def plan_support(
         message = "; ".join(e.message for e in exc.errors) or "the plan is not valid"
         return error_page(request, title="The plan was not saved", message=message.capitalize() + ".",
                           status_code=422)  # fmt: skip
+    record("intervention.create", student_id=student_id, entity=f"intervention:{item.id}")
     course_part = {"course": course_id} if course_id else {}
     response = see_other(f"/students/{student_id}", **course_part, planned=item.id)
     response.headers["location"] += "#tried"

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep
+from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound
 from student_success.services import students
 from student_success.services.interventions import OPEN_STATUSES
@@ -24,7 +25,12 @@ HISTORY_POINTS = 6
 
 @router.get("/students/{student_id}/summary", response_class=HTMLResponse)
 def student_summary(
-    request: Request, student_id: int, session: SessionDep, scope: ScopeDep, course: str = ""
+    request: Request,
+    student_id: int,
+    session: SessionDep,
+    scope: ScopeDep,
+    record: AuditDep,
+    course: str = "",
 ) -> Response:
     """One printable page: how the student is doing, why, what could help, what has been tried."""
     try:
@@ -34,6 +40,7 @@ def student_summary(
             request, title="Student not found",
             message="There is no student with this number, or you cannot see them.", status_code=404,
         )  # fmt: skip
+    record("student.view", student_id=student_id, entity=f"student:{student_id}", details={"part": "summary"})
     wanted = optional_int(course)
     latest = detail["latest"]
     current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import EngineDep, OptionalModelDep, SessionDep, SettingsDep
+from student_success.api.routes.audit import AuditDep
 from student_success.api.routes.uploads import _mapping as parse_mapping
 from student_success.config import Settings
 from student_success.errors import ModelError, ValidationFailed
@@ -266,6 +267,7 @@ def confirm_import(
     scope: ScopeDep,
     settings: SettingsDep,
     model: OptionalModelDep,
+    record: AuditDep,
 ) -> Response:
     """Import a previewed file, score every student, and show the overview."""
     staged = staging.load(token)
@@ -279,8 +281,10 @@ def confirm_import(
     except (ValidationFailed, ModelError) as exc:
         if not isinstance(exc, imports.NoActiveModel):
             record_failure(session, engine, staged.content, filename=staged.filename, error=exc,
-                           as_of_day=staged.as_of_day, user_id=scope.user_id)  # fmt: skip
+                           as_of_day=staged.as_of_day, user_id=scope.user_id, settings=settings)  # fmt: skip
         staging.set_error(token, import_failure_message(exc))
         return see_other(f"/upload/{token}")
+    record("import.create", entity=f"import:{result.batch.id}",
+           details={"created": result.created, "predictions": result.predictions})  # fmt: skip
     staging.discard(token)
     return see_other("/", imported=result.batch.id, created=int(result.created))

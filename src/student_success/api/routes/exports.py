@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi import APIRouter
@@ -9,12 +11,18 @@ from fastapi.responses import Response
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep
+from student_success.api.routes.audit import AuditDep
 from student_success.api.schemas import RiskLevel, Status
 from student_success.services import exports
 from student_success.services.students import StudentFilter
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "a CSV file"}}
+
+
+def _data_rows(text: str) -> int:
+    """Rows of a CSV document after its header (cells may hold line breaks)."""
+    return sum(1 for _ in csv.reader(io.StringIO(text))) - 1
 
 
 def _csv(text: str, filename: str) -> Response:
@@ -29,6 +37,7 @@ def _csv(text: str, filename: str) -> Response:
 def interventions_csv(
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     status: Status | None = None,
     assignee_id: int | None = None,
     overdue: bool | None = None,
@@ -37,6 +46,7 @@ def interventions_csv(
     text = exports.interventions_csv(
         session, scope=scope, status=status, assignee_id=assignee_id, overdue=overdue
     )
+    record("export.interventions", details={"rows": _data_rows(text)})
     return _csv(text, "interventions.csv")
 
 
@@ -44,10 +54,13 @@ def interventions_csv(
 def risk_csv(
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     course_id: int | None = None,
     section_id: int | None = None,
     risk_level: RiskLevel | None = None,
 ) -> Response:
     """The risk list (latest prediction per student and course) as CSV, highest risk first."""
     flt = StudentFilter(course_id=course_id, section_id=section_id, risk_level=risk_level)
-    return _csv(exports.risk_list_csv(session, scope=scope, filters=flt), "risk.csv")
+    text = exports.risk_list_csv(session, scope=scope, filters=flt)
+    record("export.risk_list", details={"rows": _data_rows(text)})
+    return _csv(text, "risk.csv")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep
+from student_success.api.routes.audit import AuditDep
 from student_success.api.schemas import (
     DashboardPublic,
     HistoryPublic,
@@ -32,6 +33,7 @@ def dashboard(session: SessionDep, scope: ScopeDep, course_id: int | None = None
 def list_students(
     session: SessionDep,
     scope: ScopeDep,
+    record: AuditDep,
     course_id: int | None = None,
     section_id: int | None = None,
     risk_level: RiskLevel | None = None,
@@ -45,21 +47,25 @@ def list_students(
     rows, total = students.list_students(
         session, scope=scope, filters=flt, sort=sort, limit=limit, offset=offset
     )
+    record("student.list", details={"count": total, "student_ids": sorted({r.student_id for r in rows})})
     return StudentsPublic(
         data=[StudentRowPublic.model_validate(r) for r in rows], count=total, limit=limit, offset=offset
     )
 
 
 @router.get("/students/{student_id}", response_model=StudentDetailPublic)
-def get_student(student_id: int, session: SessionDep, scope: ScopeDep) -> dict[str, Any]:
+def get_student(student_id: int, session: SessionDep, scope: ScopeDep, record: AuditDep) -> dict[str, Any]:
     """One student: latest prediction with reasons and recommended support, history, interventions."""
-    return students.get_student(session, student_id, scope=scope)
+    detail = students.get_student(session, student_id, scope=scope)
+    record("student.view", student_id=student_id, entity=f"student:{student_id}")
+    return detail
 
 
 @router.get("/students/{student_id}/history", response_model=HistoryPublic)
 def student_history(
-    student_id: int, session: SessionDep, scope: ScopeDep, course_id: int | None = None
+    student_id: int, session: SessionDep, scope: ScopeDep, record: AuditDep, course_id: int | None = None
 ) -> dict[str, Any]:
     """A student's risk over time (every scoring, oldest first)."""
     points = students.risk_history(session, student_id, scope=scope, course_id=course_id)
+    record("student.view", student_id=student_id, entity=f"student:{student_id}", details={"part": "history"})
     return {"student_id": student_id, "data": points}

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import EngineDep, OptionalModelDep, SessionDep, SettingsDep
+from student_success.api.routes.audit import AuditDep
 from student_success.api.schemas import ImportPublic, ImportsPublic, PreviewPublic, UploadPublic
 from student_success.config import Settings
 from student_success.db.engine import session_scope
@@ -80,6 +81,7 @@ def upload(
     settings: SettingsDep,
     model: OptionalModelDep,
     scope: ScopeDep,
+    record: AuditDep,
     as_of_day: AsOfDay = None,
     mapping: Mapping = None,
 ) -> imports.ImportResult:
@@ -96,9 +98,12 @@ def upload(
         session.rollback()  # release the request's transaction (and SQLite's write lock) first
         with session_scope(engine) as failure_session:
             imports.record_failed_import(
-                failure_session, content, filename=name, error=exc, as_of_day=as_of_day, user_id=scope.user_id
-            )
+                failure_session, content, filename=name, error=exc, as_of_day=as_of_day,
+                user_id=scope.user_id, settings=settings,
+            )  # fmt: skip
         raise
+    record("import.create", entity=f"import:{result.batch.id}",
+           details={"created": result.created, "predictions": result.predictions})  # fmt: skip
     if not result.created:
         response.status_code = 200
     return result

@@ -7,9 +7,10 @@ from student_success.db.models.accounts import (
     AuditEvent,
     AuditTrailIsAppendOnly,
     CounsellorCaseload,
-    Notification,
+    LoginFailure,
     User,
     UserSection,
+    UserSession,
 )
 from student_success.db.models.core import (
     OUTCOMES,
@@ -21,17 +22,37 @@ from student_success.db.models.core import (
     StudentGroupAttribute,
 )
 from student_success.db.models.coursework import Activity, Assessment, AssessmentResult
+from student_success.db.models.feedback import FEEDBACK_VERDICTS, FlagFeedback
 from student_success.db.models.interventions import (
     INTERVENTION_STATUSES,
     PRIORITIES,
     Intervention,
     InterventionEvent,
 )
-from student_success.db.models.predictions import IMPORT_STATUSES, RISK_LEVELS, ImportBatch, Prediction
+from student_success.db.models.notifications import (
+    CHANNELS,
+    NOTIFICATION_RULES,
+    OUTBOX_STATUSES,
+    EmailOutbox,
+    Notification,
+    NotificationPreference,
+    NotificationSnooze,
+)
+from student_success.db.models.predictions import (
+    IMPORT_STATUSES,
+    RISK_LEVELS,
+    ImportBatch,
+    LatestPrediction,
+    Prediction,
+)
 
 __all__ = [
+    "CHANNELS",
+    "FEEDBACK_VERDICTS",
     "IMPORT_STATUSES",
     "INTERVENTION_STATUSES",
+    "NOTIFICATION_RULES",
+    "OUTBOX_STATUSES",
     "OUTCOMES",
     "PRIORITIES",
     "RISK_LEVELS",
@@ -45,11 +66,17 @@ __all__ = [
     "Base",
     "CounsellorCaseload",
     "Course",
+    "EmailOutbox",
     "Enrollment",
+    "FlagFeedback",
     "ImportBatch",
     "Intervention",
     "InterventionEvent",
+    "LatestPrediction",
+    "LoginFailure",
     "Notification",
+    "NotificationPreference",
+    "NotificationSnooze",
     "Prediction",
     "School",
     "Section",
@@ -57,4 +84,5 @@ __all__ = [
     "StudentGroupAttribute",
     "User",
     "UserSection",
+    "UserSession",
 ]

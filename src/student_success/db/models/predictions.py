@@ -84,3 +84,26 @@ class Prediction(CreatedAtMixin, Base):
     student: Mapped[Student] = relationship()
     course: Mapped[Course | None] = relationship()
     import_batch: Mapped[ImportBatch | None] = relationship()
+
+
+class LatestPrediction(Base):
+    """Each student's newest prediction per course: what the risk list sorts and pages.
+
+    Kept by the import (``services.predictions.refresh_latest``) in the same transaction as the
+    predictions, so the list reads one small indexed table instead of grouping every scoring ever made.
+    ``course_key`` is ``course_id`` or 0, because NULLs never collide in a unique key.
+    """
+
+    __tablename__ = "latest_prediction"
+    __table_args__ = (
+        Index("ix_latest_prediction_probability", "probability", "student_id", "prediction_id"),
+        Index("ix_latest_prediction_course_id_probability", "course_id", "probability"),
+        one_of("risk_level", RISK_LEVELS),
+    )
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), primary_key=True)
+    course_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    prediction_id: Mapped[int] = mapped_column(ForeignKey("prediction.id", ondelete="CASCADE"), unique=True)
+    probability: Mapped[float]
+    risk_level: Mapped[str] = mapped_column(String(16))
