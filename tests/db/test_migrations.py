@@ -37,8 +37,8 @@ def _tables(engine: Engine) -> set[str]:
 
 def test_there_is_exactly_one_head() -> None:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    assert heads == ["0006"]
-    assert head_revision() == "0006"
+    assert heads == ["0007"]
+    assert head_revision() == "0007"
 
 
 def test_upgrade_matches_models_and_downgrade_removes_everything(empty_db_url: str) -> None:
@@ -48,7 +48,7 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_db_url: s
         assert _tables(engine) == set()
 
         assert upgrade_to_head(engine) == head_revision()
-        assert current_revision(engine) == "0006"
+        assert current_revision(engine) == "0007"
         assert _tables(engine) == set(Base.metadata.tables) | {"alembic_version"}
         assert _schema_diffs(engine) == []
 
@@ -73,7 +73,7 @@ def test_upgrade_to_head_is_idempotent(empty_db_url: str) -> None:
             connection.execute(
                 text("INSERT INTO school (name, created_at) VALUES ('Kept', CURRENT_TIMESTAMP)")
             )
-        assert upgrade_to_head(engine) == "0006"
+        assert upgrade_to_head(engine) == "0007"
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT name FROM school")) == "Kept"
     finally:
@@ -92,7 +92,7 @@ def test_alembic_command_line_uses_alembic_ini_and_x_url(empty_db_url: str) -> N
     assert completed.returncode == 0, completed.stderr
     engine = make_engine(empty_db_url)
     try:
-        assert current_revision(engine) == "0006"
+        assert current_revision(engine) == "0007"
         assert _schema_diffs(engine) == []
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from api.support import seed_course
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from student_success.api import create_app
 from student_success.cli.main import app as cli
 from student_success.config import Settings, settings_problem
 from student_success.db.engine import make_engine, session_scope
-from student_success.db.models import ApiKey, User
+from student_success.db.models import ApiKey, Course, User
 from student_success.services import accounts
 
 from .conftest import PASSWORD, Account
@@ -140,3 +141,34 @@ def test_the_commands_create_list_disable_users_and_keys(settings: Settings) -> 
         assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
     engine.dispose()
+
+
+def test_the_commands_make_schools_and_a_school_wide_counsellor(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        seed_course(session, [("a1", "Ada", "A", 0.9)])
+        seed_course(session, [("c1", "Cal", "C", 0.4)], course="CHEM_201")
+        courses = {c.external_id: c.id for c in session.scalars(select(Course))}
+    engine.dispose()
+    runner = CliRunner()
+    env = {"DATABASE_URL": settings.database_url}
+
+    made = runner.invoke(
+        cli, ["schools", "create", "North High", "--course", str(courses["BIO_101"])], env=env
+    )
+    assert made.output.startswith("created school ") and made.output.endswith(" with 1 course\n"), made.output
+    school_id = made.output.split()[2]
+    again = runner.invoke(cli, ["schools", "create", "North High"], env=env)
+    assert (again.exit_code, again.output) == (1, "error: a school named 'North High' exists already\n")
+    unknown = runner.invoke(cli, ["schools", "add-courses", school_id, "999999"], env=env)
+    assert unknown.exit_code == 1 and "no course with id 999999" in unknown.output
+    added = runner.invoke(cli, ["schools", "add-courses", school_id, str(courses["CHEM_201"])], env=env)
+    assert added.output == f"school {school_id} now runs 1 more course\n"
+    assert runner.invoke(cli, ["schools", "list"], env=env).output == f"{school_id}\tNorth High\t2 courses\n"
+    counsellor = runner.invoke(
+        cli, ["users", "create", "n@school.example", "--role", "counsellor", "--school", school_id,
+              "--no-password"], env=env,
+    )  # fmt: skip
+    assert counsellor.exit_code == 0, counsellor.output
+    listed = runner.invoke(cli, ["users", "list"], env=env).output
+    assert listed == f"n@school.example\tcounsellor\tactive\tcaseload of 0 students, school {school_id}\n"

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from student_success.config import Settings
 from student_success.db.engine import make_engine, session_scope
-from student_success.db.models import Section, Student
+from student_success.db.models import Course, Section, Student
+from student_success.services import schools
 
 from .conftest import BOOTSTRAP_KEY, Account, login
 
@@ -97,3 +98,35 @@ def test_a_counsellor_sees_only_the_caseload_and_without_one_nothing(
     assert client.get("/api/students", headers=without.bearer).json()["count"] == 0
     admin = make_user("admin@school.example")
     assert client.get("/api/students", headers=admin.bearer).json()["count"] == 3
+
+
+def test_a_school_counsellor_sees_the_students_of_that_schools_courses_only(
+    client: TestClient, settings: Settings, make_user: Callable[..., Account]
+) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            seed_course(session, ROSTER)
+            seed_course(session, [("c1", "Cal Elsewhere", "C", 0.7)], course="CHEM_201")
+            courses = {c.external_id: c.id for c in session.scalars(select(Course))}
+            north = schools.create_school(session, "North High")
+            schools.create_school(session, "South High")
+            assert schools.assign_courses(session, north.id, [courses["BIO_101"]]) == 1
+            students = {s.external_id: s.id for s in session.scalars(select(Student))}
+            north_id = north.id
+    finally:
+        engine.dispose()
+    counsellor = make_user("north@school.example", role="counsellor", school_ids=[north_id])
+    both = make_user(
+        "both@school.example", role="counsellor", school_ids=[north_id], student_ids=[students["c1"]]
+    )
+
+    rows = client.get("/api/students", headers=counsellor.bearer).json()["data"]
+    assert sorted(r["external_id"] for r in rows) == ["a1", "a2", "b1"]
+    assert client.get(f"/api/students/{students['c1']}", headers=counsellor.bearer).status_code == 404
+    assert client.get("/api/students", headers=both.bearer).json()["count"] == 4
+    listed = client.get("/api/users", headers=ADMIN).json()["data"]
+    assert {u["email"]: u["school_ids"] for u in listed} == {
+        "north@school.example": [north_id],
+        "both@school.example": [north_id],
+    }

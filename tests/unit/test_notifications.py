@@ -37,7 +37,7 @@ from student_success.db.models import (
     Student,
     User,
 )
-from student_success.services import accounts
+from student_success.services import accounts, schools
 from student_success.services.notifications import broker as brokers
 from student_success.services.notifications import (
     deliver_due,
@@ -167,6 +167,35 @@ def test_recipients_are_the_people_who_may_see_the_student(session: Session, wor
                 select(Student.id).where(Student.id == student_id, scope.student_filter(Student.id))
             )
             assert visible == student_id
+
+
+def test_a_school_counsellor_is_told_about_the_students_of_that_schools_courses(
+    session: Session, world: World
+) -> None:
+    north = schools.create_school(session, "North High")
+    schools.assign_courses(session, north.id, [world.course])
+    school_wide = accounts.create_user(
+        session, "north@school.example", role="counsellor", school_ids=[north.id]
+    )
+    elsewhere = schools.create_school(session, "South High")
+    accounts.create_user(session, "south@school.example", role="counsellor", school_ids=[elsewhere.id])
+
+    found = recipients_by_student(session, [world.ann, world.ben])
+
+    assert [u.email for u in found[world.ann]] == [
+        "t1@school.example",
+        school_wide.email,
+        "boss@school.example",
+    ]
+    assert [u.email for u in found[world.ben]] == [
+        "t2@school.example",
+        "c@school.example",
+        school_wide.email,
+        "boss@school.example",
+    ]
+    scope = accounts.build_scope(session, school_wide)
+    visible = session.scalars(select(Student.id).where(scope.student_filter(Student.id)).order_by(Student.id))
+    assert list(visible) == sorted([world.ann, world.ben])
 
 
 def test_becoming_high_risk_and_rising_risk(session: Session, world: World, settings: Settings) -> None:

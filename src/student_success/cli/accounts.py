@@ -39,7 +39,7 @@ def _unit_of_work() -> Iterator[Session]:
         engine.dispose()
 
 
-def _run(work: Callable[[Session], T]) -> T:
+def run_unit(work: Callable[[Session], T]) -> T:
     """Run ``work`` in one transaction; a domain error is one line on stderr and exit code 1."""
     try:
         with _unit_of_work() as session:
@@ -70,6 +70,10 @@ def users_create(
     student: Annotated[
         list[int] | None, typer.Option("--student", help="Student id on a counsellor's caseload (repeat).")
     ] = None,
+    school: Annotated[
+        list[int] | None,
+        typer.Option("--school", help="School id a counsellor works with as a whole (repeatable)."),
+    ] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
     no_password: Annotated[bool, typer.Option(help="No password: the user only uses API keys.")] = False,
 ) -> None:
@@ -80,7 +84,7 @@ def users_create(
         typer.echo(f"error: {exc.errors[0]}", err=True)
         raise typer.Exit(1) from None
     password = None if no_password else _read_password(password_stdin)
-    user = _run(
+    user = run_unit(
         lambda session: accounts.create_user(
             session,
             email,
@@ -89,6 +93,7 @@ def users_create(
             display_name=name,
             section_ids=section or (),
             student_ids=student or (),
+            school_ids=school or (),
         )
     )
     typer.echo(f"created {user.role} {user.email} (id {user.id})")
@@ -105,12 +110,13 @@ def users_list() -> None:
             access = "all students" if user.role == "admin" else (
                 f"sections {','.join(map(str, sections)) or '-'}" if user.role == "teacher"
                 else f"caseload of {len(students)} student{'s' if len(students) != 1 else ''}"
+                + "".join(f", school {school}" for school in accounts.user_schools(session, user.id))
             )  # fmt: skip
             state = "active" if user.is_active else "disabled"
             lines.append(f"{user.email}\t{user.role}\t{state}\t{access}")
         return lines
 
-    lines = _run(rows)
+    lines = run_unit(rows)
     if not lines:
         typer.echo("no users yet: student-success users create EMAIL --role admin")
     for line in lines:
@@ -120,7 +126,7 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(email: Annotated[str, typer.Argument(help="E-mail of the user.")]) -> None:
     """Stop a user from signing in; their sessions end and their API keys stop working."""
-    user = _run(lambda session: accounts.disable_user(session, email))
+    user = run_unit(lambda session: accounts.disable_user(session, email))
     typer.echo(f"disabled {user.email}")
 
 
@@ -130,7 +136,7 @@ def keys_create(
     name: Annotated[str | None, typer.Option(help="What the key is for, e.g. 'SIS sync'.")] = None,
 ) -> None:
     """Make an API key; it is printed once and cannot be shown again."""
-    row, key = _run(lambda session: accounts.create_api_key(session, email, name=name))
+    row, key = run_unit(lambda session: accounts.create_api_key(session, email, name=name))
     typer.echo(key)
     typer.echo(f"API key {row.prefix} created: store it now, it is not shown again", err=True)
 
@@ -138,5 +144,5 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. ssk_1a2b3c4d.")]) -> None:
     """Revoke an API key; it stops working at once."""
-    row = _run(lambda session: accounts.revoke_api_key(session, prefix))
+    row = run_unit(lambda session: accounts.revoke_api_key(session, prefix))
     typer.echo(f"revoked API key {row.prefix}")

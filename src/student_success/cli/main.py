@@ -18,6 +18,7 @@ from student_success.cli import accounts as accounts_cli
 from student_success.cli import notifications as notifications_cli
 from student_success.cli import ops as ops_cli
 from student_success.cli import privacy as privacy_cli
+from student_success.cli import schools as schools_cli
 from student_success.config import Settings, get_settings, settings_problem
 from student_success.errors import StudentSuccessError, ValidationFailed
 
@@ -34,6 +35,7 @@ app.add_typer(ops_cli.logs_app, name="logs")
 app.add_typer(privacy_cli.app, name="privacy")
 app.add_typer(accounts_cli.users_app, name="users")
 app.add_typer(accounts_cli.keys_app, name="api-keys")
+app.add_typer(schools_cli.app, name="schools")
 app.add_typer(notifications_cli.app, name="notifications")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

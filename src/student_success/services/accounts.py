@@ -8,9 +8,9 @@ What each role sees (:func:`build_scope`):
 
 * ``admin``: every student.
 * ``teacher``: the students enrolled in the sections assigned to them (``user_section``).
-* ``counsellor``: the students on their caseload (``counsellor_caseload``). A counsellor without a
-  caseload sees **no** student: access is granted, never assumed. A counsellor who works with the whole
-  school is given the ``admin`` role or a caseload listing the school's students.
+* ``counsellor``: the students on their caseload (``counsellor_caseload``) and, for a counsellor who
+  works with a whole school, every student enrolled in that school's courses (``counsellor_school``).
+  A counsellor with neither sees **no** student: access is granted, never assumed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from student_success.db.models import (
     ROLES,
     ApiKey,
     CounsellorCaseload,
+    CounsellorSchool,
+    School,
     Section,
     Student,
     User,
@@ -178,8 +180,9 @@ def create_user(
     display_name: str | None = None,
     section_ids: Iterable[int] = (),
     student_ids: Iterable[int] = (),
+    school_ids: Iterable[int] = (),
 ) -> User:
-    """Add a user, with the sections they teach or the students on their caseload.
+    """Add a user, with the sections they teach, or the students and schools a counsellor works with.
 
     Args:
         session: the unit of work (flushed, not committed).
@@ -189,18 +192,20 @@ def create_user(
         display_name: how pages name the user.
         section_ids: ``section.id`` values a teacher sees the students of.
         student_ids: ``student.id`` values on a counsellor's caseload.
+        school_ids: ``school.id`` values of the schools a counsellor works with as a whole.
 
     Raises:
-        ValidationFailed: bad e-mail, role or password, or an unknown section or student id.
+        ValidationFailed: bad e-mail, role or password, or an unknown section, student or school id.
         DuplicateUser: the e-mail is taken.
     """
     address = normalize_email(email)
     check_role(role)
     if find_user(session, address) is not None:
         raise DuplicateUser(f"a user with e-mail {address!r} exists already")
-    sections, students = sorted(set(section_ids)), sorted(set(student_ids))
+    sections, students, schools = sorted(set(section_ids)), sorted(set(student_ids)), sorted(set(school_ids))
     _check_ids(session, Section.id, sections, "section")
     _check_ids(session, Student.id, students, "student")
+    _check_ids(session, School.id, schools, "school")
     user = User(
         email=address,
         role=role,
@@ -212,6 +217,7 @@ def create_user(
     session.flush()
     session.add_all(UserSection(user_id=user.id, section_id=s) for s in sections)
     session.add_all(CounsellorCaseload(user_id=user.id, student_id=s) for s in students)
+    session.add_all(CounsellorSchool(user_id=user.id, school_id=s) for s in schools)
     session.flush()
     return user
 
@@ -230,6 +236,17 @@ def _check_ids(session: Session, column: InstrumentedAttribute[int], ids: list[i
 def list_users(session: Session) -> list[User]:
     """Every user, by e-mail."""
     return list(session.scalars(select(User).order_by(User.email)))
+
+
+def user_schools(session: Session, user_id: int) -> list[int]:
+    """The ids of the schools a counsellor works with as a whole."""
+    return list(
+        session.scalars(
+            select(CounsellorSchool.school_id)
+            .where(CounsellorSchool.user_id == user_id)
+            .order_by(CounsellorSchool.school_id)
+        )
+    )
 
 
 def user_assignments(session: Session, user_id: int) -> tuple[list[int], list[int]]:
@@ -268,7 +285,10 @@ def build_scope(session: Session, user: User) -> Scope:
     students = session.scalars(
         select(CounsellorCaseload.student_id).where(CounsellorCaseload.user_id == user.id)
     )
-    return Scope(user_id=user.id, role=user.role, student_ids=frozenset(students))
+    schools = session.scalars(select(CounsellorSchool.school_id).where(CounsellorSchool.user_id == user.id))
+    return Scope(
+        user_id=user.id, role=user.role, student_ids=frozenset(students), school_ids=frozenset(schools)
+    )
 
 
 def identity_of(session: Session, user: User, *, label: str | None = None) -> Identity:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from student_success.db.models import Enrollment, Student
+from student_success.db.models import Course, Enrollment, Student
 from student_success.errors import NotFound
 
 
@@ -15,21 +15,24 @@ from student_success.errors import NotFound
 class Scope:
     """The students a caller may see.
 
-    ``section_ids`` / ``student_ids`` of ``None`` mean "no restriction from this side"; an admin scope
-    has both ``None``. A teacher sees the students enrolled in their sections, a counsellor the students on
-    their caseload; a scope with both sets sees the union.
+    ``section_ids`` / ``student_ids`` / ``school_ids`` of ``None`` mean "no restriction from this side";
+    an admin scope has all three ``None``. A teacher sees the students enrolled in their sections, a
+    counsellor the students on their caseload and those enrolled in the courses of their schools; a
+    scope with several sets sees the union.
 
     Attributes:
         user_id: the ``app_user.id`` acting, or ``None`` for the system / an anonymous placeholder.
         role: ``admin``, ``counsellor`` or ``teacher``.
         section_ids: the sections whose students are visible, or ``None``.
         student_ids: the students visible directly (a caseload), or ``None``.
+        school_ids: the schools whose enrolled students are visible, or ``None``.
     """
 
     user_id: int | None
     role: str
     section_ids: frozenset[int] | None = None
     student_ids: frozenset[int] | None = None
+    school_ids: frozenset[int] | None = None
 
     @classmethod
     def all(cls, *, user_id: int | None = None) -> Scope:
@@ -39,7 +42,7 @@ class Scope:
     @property
     def unrestricted(self) -> bool:
         """Whether this scope sees every student."""
-        return self.section_ids is None and self.student_ids is None
+        return self.section_ids is None and self.student_ids is None and self.school_ids is None
 
     def student_filter(self, student_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
         """A WHERE condition on ``student_id`` (a column holding ``student.id``) for this scope."""
@@ -53,6 +56,13 @@ class Scope:
                 Enrollment.section_id.in_(sorted(self.section_ids))
             )
             conditions.append(student_id.in_(in_sections))
+        if self.school_ids:
+            in_schools = (
+                select(Enrollment.student_id)
+                .join(Course, Course.id == Enrollment.course_id)
+                .where(Course.school_id.in_(sorted(self.school_ids)))
+            )
+            conditions.append(student_id.in_(in_schools))
         return or_(*conditions) if conditions else false()
 
 

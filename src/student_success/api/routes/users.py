@@ -20,7 +20,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 class UserCreate(BaseModel):
-    """A new account. Teachers see the students of ``section_ids``; counsellors those in ``student_ids``."""
+    """A new account. Teachers see the students of ``section_ids``; counsellors those in ``student_ids``
+    and those enrolled in the courses of ``school_ids``."""
 
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     role: Literal["admin", "counsellor", "teacher"]
@@ -28,6 +29,7 @@ class UserCreate(BaseModel):
     password: str | None = Field(default=None, min_length=12, max_length=1024)
     section_ids: list[int] = Field(default_factory=list, max_length=1000)
     student_ids: list[int] = Field(default_factory=list, max_length=10000)
+    school_ids: list[int] = Field(default_factory=list, max_length=1000)
 
 
 class UserPublic(BaseModel):
@@ -41,6 +43,7 @@ class UserPublic(BaseModel):
     created_at: datetime
     section_ids: list[int]
     student_ids: list[int]
+    school_ids: list[int]
 
 
 class UsersPublic(BaseModel):
@@ -79,6 +82,7 @@ def _public(session: Session, user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "section_ids": sections,
         "student_ids": students,
+        "school_ids": accounts.user_schools(session, user.id),
     }
 
 
@@ -88,6 +92,7 @@ def create_user(body: UserCreate, session: SessionDep, admin: AdminDep, record: 
     user = accounts.create_user(
         session, body.email, role=body.role, display_name=body.display_name,
         password=body.password, section_ids=body.section_ids, student_ids=body.student_ids,
+        school_ids=body.school_ids,
     )  # fmt: skip
     record("user.create", entity=f"user:{user.id}", details={"role": user.role})
     return _public(session, user)

@@ -55,6 +55,16 @@ class CounsellorCaseload(Base):
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), primary_key=True)
 
 
+class CounsellorSchool(Base):
+    """A counsellor who works with a whole school: they see every student enrolled in its courses."""
+
+    __tablename__ = "counsellor_school"
+    __table_args__ = (Index("ix_counsellor_school_school_id", "school_id"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), primary_key=True)
+
+
 class ApiKey(CreatedAtMixin, Base):
     """An API key. Only its SHA-256 is stored; the prefix identifies it in lists and logs."""
 

@@ -1,7 +1,8 @@
 """Who may be told about a student: the same people who may see the student.
 
 A student is visible to the teachers of the sections they are enrolled in (``user_section``), to the
-counsellors who have them on their caseload (``counsellor_caseload``) and to administrators. Teachers
+counsellors who have them on their caseload (``counsellor_caseload``) or work with the school of one
+of their courses (``counsellor_school``), and to administrators. Teachers
 and counsellors are told; administrators only when they opted in (``notification_preference``). Only
 active users are ever told.
 """
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from student_success.db.models import (
     CounsellorCaseload,
+    CounsellorSchool,
+    Course,
     Enrollment,
     NotificationPreference,
     User,
@@ -37,7 +40,7 @@ def opted_in_admins(session: Session) -> list[User]:
 def recipients_by_student(session: Session, student_ids: Iterable[int]) -> dict[int, list[User]]:
     """For each student, the active users to tell, ordered by user id.
 
-    Teachers (through their sections) and counsellors (through their caseload), then the
+    Teachers (through their sections) and counsellors (through their caseload or school), then the
     administrators who opted in.
     """
     wanted = sorted(set(student_ids))
@@ -52,6 +55,11 @@ def recipients_by_student(session: Session, student_ids: Iterable[int]) -> dict[
         select(CounsellorCaseload.student_id, CounsellorCaseload.user_id)
         .join(User, User.id == CounsellorCaseload.user_id)
         .where(CounsellorCaseload.student_id.in_(wanted), User.role == "counsellor"),
+        select(Enrollment.student_id, CounsellorSchool.user_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .join(CounsellorSchool, CounsellorSchool.school_id == Course.school_id)
+        .join(User, User.id == CounsellorSchool.user_id)
+        .where(Enrollment.student_id.in_(wanted), User.role == "counsellor"),
     ).subquery()
     rows = session.execute(
         select(pairs.c.student_id, User)
