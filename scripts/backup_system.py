@@ -14,29 +14,12 @@ stderr on any error.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv"
-VENV_PYTHON = VENV / "bin" / "python"
+from _project import use_project
 
-
-def _missing(*modules: str) -> bool:
-    return any(importlib.util.find_spec(module) is None for module in modules)
-
-
-if (
-    _missing("pydantic_settings", "sqlalchemy", "alembic")
-    and VENV_PYTHON.exists()
-    and Path(sys.prefix).resolve() != VENV.resolve()
-):
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
-
-if _missing("student_success"):
-    sys.path.insert(0, str(ROOT / "src"))
+use_project(__file__, "pydantic_settings", "sqlalchemy", "alembic")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,29 +9,9 @@ it from ``src/``.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-from pathlib import Path
+from _project import use_project
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv"
-VENV_PYTHON = VENV / "bin" / "python"
-
-
-def _missing(*modules: str) -> bool:
-    return any(importlib.util.find_spec(module) is None for module in modules)
-
-
-if (
-    _missing("psutil", "rich", "pydantic_settings", "sqlalchemy")
-    and VENV_PYTHON.exists()
-    and Path(sys.prefix).resolve() != VENV.resolve()
-):
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
-
-if _missing("student_success"):
-    sys.path.insert(0, str(ROOT / "src"))
+use_project(__file__, "psutil", "rich", "pydantic_settings", "sqlalchemy")
 
 from student_success.ops.health_monitor import main  # noqa: E402
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from api.support import wipe
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from student_success.api import create_app
 from student_success.config import PROJECT_ROOT, Settings
-from student_success.db.base import Base
 from student_success.db.engine import session_scope
 from student_success.db.models import Course, Enrollment, ImportBatch, Prediction, Section, Student
 from student_success.services import accounts
@@ -23,17 +23,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"|<meta name="csrf-token" co
 WEB = PROJECT_ROOT / "src" / "student_success" / "web"
 
 
-def _wipe(engine: Engine) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-
-
 def _csrf(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no CSRF token on the page"
@@ -42,7 +31,7 @@ def _csrf(html: str) -> str:
 
 @pytest.fixture
 def teacher(engine: Engine, db_url: str) -> Iterator[tuple[TestClient, int]]:
-    _wipe(engine)
+    wipe(engine)
     settings = Settings(database_url=db_url, environment="test", notification_interval_s=0)
     with session_scope(engine) as session:
         course = Course(source="canvas", external_id="BIO_101", name="Biology 101")
@@ -76,7 +65,7 @@ def teacher(engine: Engine, db_url: str) -> Iterator[tuple[TestClient, int]]:
         )
         assert signed.status_code == 303, signed.text
         yield client, ann_id
-    _wipe(engine)
+    wipe(engine)
 
 
 def test_bell_page_mark_read_and_preferences(teacher: tuple[TestClient, int]) -> None:

@@ -16,6 +16,7 @@ from api.support import MODELS_DIR, wipe
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from student_success.api import create_app
 from student_success.config import Settings
@@ -60,6 +61,22 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """An anonymous client (no credentials), redirects not followed."""
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> TestClient:
+    """The client, signed in as an administrator with the bootstrap key."""
+    client.headers.update({"Authorization": f"Bearer {BOOTSTRAP_KEY}"})
+    return client
+
+
+@pytest.fixture
+def seed(settings: Settings) -> Iterator[Session]:
+    """A session on the app's database for seeding; the test commits what it seeds."""
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        yield session
+    engine.dispose()
 
 
 @pytest.fixture

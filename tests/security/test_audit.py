@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from student_success.config import Settings
-from student_success.db.engine import make_engine, session_scope
 from student_success.db.models import AuditEvent, AuditTrailIsAppendOnly
 from student_success.errors import ValidationFailed
 from student_success.services import audit
@@ -25,22 +22,6 @@ from .conftest import BOOTSTRAP_KEY
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 BOOTSTRAP = "api-key:bootstrap"
 ADMIN = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-
-
-@pytest.fixture
-def admin(client: TestClient) -> TestClient:
-    """The client, signed in as an administrator with the bootstrap key."""
-    client.headers.update(ADMIN)
-    return client
-
-
-@pytest.fixture
-def seed(settings: Settings) -> Iterator[Session]:
-    """A session on the app's database for seeding; the test commits what it seeds."""
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def _seed_events(session: Session) -> list[AuditEvent]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,22 +22,6 @@ from .conftest import BOOTSTRAP_KEY
 
 ADMIN = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def admin(client: TestClient) -> TestClient:
-    """The client, signed in as an administrator with the bootstrap key."""
-    client.headers.update(ADMIN)
-    return client
-
-
-@pytest.fixture
-def seed(settings: Settings) -> Iterator[Session]:
-    """A session on the app's database for seeding; the test commits what it seeds."""
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def _two_students(admin: TestClient, seed: Session) -> dict[str, int]:

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from api.support import wipe
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from student_success.api import create_app
 from student_success.config import PROJECT_ROOT, Settings
-from student_success.db.base import Base
 from student_success.db.engine import make_session_factory, session_scope
 from student_success.db.models import (
     Course,
@@ -356,17 +356,6 @@ def test_daily_digest_once_per_day(session: Session, world: World, settings: Set
 
 
 # --- delivery against a real SMTP server -------------------------------------------------------------
-
-
-def wipe(engine: Engine) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from api.support import wipe
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -18,7 +19,7 @@ from student_success.api import create_app
 from student_success.config import Settings
 from student_success.db.engine import make_engine, session_scope
 
-from .support import MODELS_DIR, TEST_API_KEY, ensure_user, sign_in, wipe
+from .support import MODELS_DIR, TEST_API_KEY, ensure_user, sign_in
 
 
 def build_app(settings: Settings) -> FastAPI:

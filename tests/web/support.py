@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
 
 from student_success.config import PROJECT_ROOT
-from student_success.db.base import Base
 from student_success.db.engine import make_engine, session_scope
 from student_success.services import accounts
 
@@ -20,18 +18,6 @@ MODELS_DIR = PROJECT_ROOT / "results" / "models"
 EXAMPLE = PROJECT_ROOT / "examples" / "canvas_gradebook_export.csv"
 HAS_MODEL = (MODELS_DIR / "model_metadata.json").is_file()
 needs_model = pytest.mark.skipif(not HAS_MODEL, reason="no trained model in results/models yet")
-
-
-def wipe(engine: Engine) -> None:
-    """Delete every row of every table (the schema and its revision stay)."""
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
 
 
 TEST_API_KEY = "test-bootstrap-key-0123456789"  # the settings' MVP_API_KEY: an administrator

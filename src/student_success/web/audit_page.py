@@ -14,7 +14,7 @@ from student_success.api.deps import SessionDep
 from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound
 from student_success.services import audit, privacy, students
-from student_success.web.common import error_page, optional_int, render, see_other
+from student_success.web.common import error_page, optional_int, render, see_other, student_not_found
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -104,10 +104,7 @@ def confirm_delete(request: Request, student_id: int, session: SessionDep, recor
     try:
         detail = students.get_student(session, student_id, scope=record.principal.scope)
     except NotFound:
-        return error_page(
-            request, title="Student not found",
-            message="There is no student with this number, or you cannot see them.", status_code=404,
-        )  # fmt: skip
+        return student_not_found(request)
     record("student.view", student_id=student_id, entity=f"student:{student_id}", details={"part": "delete"})
     return render(request, "student_delete.html", {"title": "Delete a student's records", "student": detail})
 
@@ -128,9 +125,6 @@ def delete_student(
     try:
         deleted = privacy.delete_student_records(session, student_id, scope=record.principal.scope)
     except NotFound:
-        return error_page(
-            request, title="Student not found",
-            message="There is no student with this number, or you cannot see them.", status_code=404,
-        )  # fmt: skip
+        return student_not_found(request)
     record("student.delete", student_id=student_id, entity=f"student:{student_id}", details={"rows": deleted})
     return see_other("/students", deleted=1)

@@ -59,6 +59,14 @@ def error_page(request: Request, *, title: str, message: str, status_code: int) 
     return render(request, "error.html", {"title": title, "message": message}, status_code=status_code)
 
 
+def student_not_found(request: Request) -> HTMLResponse:
+    """The 404 page for a student who does not exist or is outside the caller's scope (the same words)."""
+    return error_page(
+        request, title="Student not found",
+        message="There is no student with this number, or you cannot see them.", status_code=404,
+    )  # fmt: skip
+
+
 def see_other(path: str, **params: Any) -> RedirectResponse:
     """The redirect of post/redirect/get (303: the browser follows with a GET)."""
     query = urlencode({k: v for k, v in params.items() if v is not None and v != ""})

@@ -12,7 +12,7 @@ from student_success.api.deps import SessionDep
 from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound, ValidationFailed
 from student_success.services import feedback
-from student_success.web.common import error_page, optional_int, see_other
+from student_success.web.common import error_page, optional_int, see_other, student_not_found
 
 router = APIRouter()
 
@@ -36,9 +36,7 @@ def give_feedback(
             prediction_id=optional_int(prediction_id), user_id=principal.user_id,
         )  # fmt: skip
     except NotFound:
-        return error_page(request, title="Student not found",
-                          message="There is no student with this number, or you cannot see them.",
-                          status_code=404)  # fmt: skip
+        return student_not_found(request)
     except ValidationFailed as exc:
         if any(e.column == "verdict" for e in exc.errors):
             message = "Choose one of the answers: useful, not useful, incorrectly flagged or not applicable."

@@ -21,7 +21,14 @@ from student_success.services import interventions, students
 from student_success.services.interventions import OPEN_STATUSES
 from student_success.services.students import StudentFilter
 from student_success.web import charts
-from student_success.web.common import default_due_date, error_page, optional_int, render, see_other
+from student_success.web.common import (
+    default_due_date,
+    error_page,
+    optional_int,
+    render,
+    see_other,
+    student_not_found,
+)
 from student_success.web.home import filter_options, scoring_models
 
 router = APIRouter()
@@ -103,6 +110,19 @@ def changeable_first(factors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(factors, key=lambda f: not f.get("changeable", f.get("kind") == "changeable"))
 
 
+def in_course(
+    detail: dict[str, Any], course: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The student's latest prediction in the course asked for (else their first), its history, and
+    every plan, oldest first."""
+    wanted = optional_int(course)
+    latest = detail["latest"]
+    current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)
+    history = [h for h in detail["history"] if current is None or h["course_id"] == current["course_id"]]
+    plans = sorted(detail["interventions"], key=lambda i: i["created_at"])
+    return current, history, plans
+
+
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(
     request: Request,
@@ -119,16 +139,9 @@ def student_page(
     try:
         detail = students.get_student(session, student_id, scope=scope)
     except NotFound:
-        return error_page(
-            request, title="Student not found",
-            message="There is no student with this number, or you cannot see them.", status_code=404,
-        )  # fmt: skip
+        return student_not_found(request)
     record("student.view", student_id=student_id, entity=f"student:{student_id}")
-    wanted = optional_int(course)
-    latest = detail["latest"]
-    current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)
-    history = [h for h in detail["history"] if current is None or h["course_id"] == current["course_id"]]
-    plans = sorted(detail["interventions"], key=lambda i: i["created_at"])
+    current, history, plans = in_course(detail, course)
     factors = [] if current is None else [*current["risk_factors"], *current["protective_factors"]]
     factors.sort(key=lambda f: -float(f.get("contribution") or 0))
     markers = [
@@ -190,9 +203,7 @@ def plan_support(
             assignee_id=scope.user_id, actor_id=scope.user_id,
         )  # fmt: skip
     except NotFound:
-        return error_page(request, title="Student not found",
-                          message="There is no student with this number, or you cannot see them.",
-                          status_code=404)  # fmt: skip
+        return student_not_found(request)
     except ValidationFailed as exc:
         message = "; ".join(e.message for e in exc.errors) or "the plan is not valid"
         return error_page(request, title="The plan was not saved", message=message.capitalize() + ".",

@@ -13,8 +13,8 @@ from student_success.api.routes.audit import AuditDep
 from student_success.errors import NotFound
 from student_success.services import students
 from student_success.services.interventions import OPEN_STATUSES
-from student_success.web.common import error_page, optional_int, render
-from student_success.web.student_pages import changeable_first
+from student_success.web.common import render, student_not_found
+from student_success.web.student_pages import changeable_first, in_course
 
 router = APIRouter()
 TOP_REASONS = 3  # a meeting discusses a few reasons, not all of them
@@ -36,16 +36,9 @@ def student_summary(
     try:
         detail = students.get_student(session, student_id, scope=scope)
     except NotFound:
-        return error_page(
-            request, title="Student not found",
-            message="There is no student with this number, or you cannot see them.", status_code=404,
-        )  # fmt: skip
+        return student_not_found(request)
     record("student.view", student_id=student_id, entity=f"student:{student_id}", details={"part": "summary"})
-    wanted = optional_int(course)
-    latest = detail["latest"]
-    current = next((p for p in latest if p["course_id"] == wanted), latest[0] if latest else None)
-    history = [h for h in detail["history"] if current is None or h["course_id"] == current["course_id"]]
-    plans = sorted(detail["interventions"], key=lambda i: i["created_at"])
+    current, history, plans = in_course(detail, course)
     return render(
         request,
         "student_summary.html",

@@ -120,36 +120,24 @@ Since = Annotated[datetime | None, Query(description="from this time (ISO 8601 w
 Until = Annotated[datetime | None, Query(description="before this time (ISO 8601 with a zone)")]
 
 
-@router.get("", response_model=AuditEventsPublic)
-def list_events(
-    session: SessionDep,
-    admin: AdminDep,
-    record: AuditDep,
+def audit_filter(
     actor: Actor = None,
     action: Action = None,
     student_id: int | None = None,
     since: Since = None,
     until: Until = None,
-    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
-    """Audit events, newest first; filter by actor, action, student and time (administrators only)."""
-    rows, total = audit.query(
-        session, actor=actor, action=action, student_id=student_id, since=since, until=until,
-        limit=limit, offset=offset,
-    )  # fmt: skip
-    record("audit.view", details={"count": len(rows), **_filters(actor, action, student_id, since, until)})
-    return {"data": [audit.event_public(r) for r in rows], "count": total, "limit": limit, "offset": offset}
+) -> AuditFilter:
+    """The filter given in the query string."""
+    return AuditFilter(actor=actor, action=action, student_id=student_id, since=since, until=until)
 
 
-def _filters(
-    actor: str | None,
-    action: str | None,
-    student_id: int | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> dict[str, Any]:
-    given = {"actor": actor, "action": action, "student_id": student_id, "since": since, "until": until}
+FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+def _filters(flt: AuditFilter) -> dict[str, Any]:
+    """The filter as the audit event of the query records it."""
+    given = {"actor": flt.actor, "action": flt.action, "student_id": flt.student_id,
+             "since": flt.since, "until": flt.until}  # fmt: skip
     return {
         "filters": {
             k: v.isoformat() if isinstance(v, datetime) else v for k, v in given.items() if v is not None
@@ -157,21 +145,29 @@ def _filters(
     }
 
 
-@router.get("/export.csv", response_class=Response, responses=CSV)
-def export_events(
+@router.get("", response_model=AuditEventsPublic)
+def list_events(
     session: SessionDep,
     admin: AdminDep,
     record: AuditDep,
-    actor: Actor = None,
-    action: Action = None,
-    student_id: int | None = None,
-    since: Since = None,
-    until: Until = None,
-) -> Response:
+    flt: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Audit events, newest first; filter by actor, action, student and time (administrators only)."""
+    rows, total = audit.query(
+        session, actor=flt.actor, action=flt.action, student_id=flt.student_id, since=flt.since,
+        until=flt.until, limit=limit, offset=offset,
+    )  # fmt: skip
+    record("audit.view", details={"count": len(rows), **_filters(flt)})
+    return {"data": [audit.event_public(r) for r in rows], "count": total, "limit": limit, "offset": offset}
+
+
+@router.get("/export.csv", response_class=Response, responses=CSV)
+def export_events(session: SessionDep, admin: AdminDep, record: AuditDep, flt: FilterDep) -> Response:
     """The matching audit events as CSV, oldest first (administrators only); the export is audited."""
-    flt = AuditFilter(actor=actor, action=action, student_id=student_id, since=since, until=until)
     text, rows = audit.export_csv(session, flt)
-    record("audit.export", details={"rows": rows, **_filters(actor, action, student_id, since, until)})
+    record("audit.export", details={"rows": rows, **_filters(flt)})
     return Response(
         content=text.encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
