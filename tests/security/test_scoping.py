@@ -8,7 +8,7 @@ from api.support import seed_course
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from student_success.config import Settings
+from student_success.config import PROJECT_ROOT, Settings
 from student_success.db.engine import make_engine, session_scope
 from student_success.db.models import Course, Section, Student
 from student_success.services import schools
@@ -130,3 +130,22 @@ def test_a_school_counsellor_sees_the_students_of_that_schools_courses_only(
         "north@school.example": [north_id],
         "both@school.example": [north_id],
     }
+
+
+def test_a_staged_upload_is_seen_and_imported_only_by_its_uploader(
+    client: TestClient, make_user: Callable[..., Account]
+) -> None:
+    owner = make_user("owner@school.example", role="teacher")
+    other = make_user("other@school.example", role="teacher")
+    example = (PROJECT_ROOT / "examples" / "canvas_gradebook_export.csv").read_bytes()
+    staged = client.post(
+        "/upload", headers=owner.bearer, files={"file": ("gradebook.csv", example, "text/csv")},
+        data={"as_of_day": "60"}, follow_redirects=False,
+    )  # fmt: skip
+    assert staged.status_code == 303
+    preview = staged.headers["location"]
+
+    assert client.get(preview, headers=other.bearer).status_code == 404
+    assert client.post(f"{preview}/import", headers=other.bearer, follow_redirects=False).status_code == 404
+    assert client.post(f"{preview}/mapping", headers=other.bearer, follow_redirects=False).status_code == 404
+    assert client.get(preview, headers=owner.bearer).status_code == 200

@@ -1,7 +1,8 @@
 """Uploads waiting between preview and import, kept on disk so the preview is a plain GET.
 
 Post/redirect/get needs the file to outlive the POST that carried it: the file is saved under a random
-token, the browser is sent to ``/upload/<token>``, and the confirm button imports it. Staged files older
+token, the browser is sent to ``/upload/<token>``, and the confirm button imports it. A staged upload
+belongs to the person who uploaded it: anyone else gets "not found", token or not. Staged files older
 than a day are removed whenever a new file is staged.
 """
 
@@ -56,24 +57,26 @@ def _sweep(folder: Path) -> None:
             pass  # removed by another worker meanwhile
 
 
-def stage(content: bytes, *, filename: str, as_of_day: int | None, mapping: str | None) -> str:
-    """Keep an upload until it is confirmed or discarded; returns its token."""
+def stage(content: bytes, *, filename: str, as_of_day: int | None, mapping: str | None, owner: str) -> str:
+    """Keep an upload for ``owner`` (the uploader's label) until it is confirmed or discarded; its token."""
     folder = staging_dir()
     _sweep(folder)
     token = secrets.token_urlsafe(24)
     data_path, meta_path = folder / f"{token}.upload", folder / f"{token}.json"
     data_path.write_bytes(content)
-    meta = {"filename": filename, "as_of_day": as_of_day, "mapping": mapping, "error": None}
+    meta = {"filename": filename, "as_of_day": as_of_day, "mapping": mapping, "error": None, "owner": owner}
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     return token
 
 
-def load(token: str) -> StagedUpload | None:
-    """The staged upload with this token, or ``None`` (unknown, expired or malformed token)."""
+def load(token: str, *, owner: str) -> StagedUpload | None:
+    """``owner``'s staged upload with this token, or ``None`` (unknown, expired, malformed, or another's)."""
     paths = _paths(token)
     if paths is None or not paths[0].is_file() or not paths[1].is_file():
         return None
     meta: dict[str, Any] = json.loads(paths[1].read_text(encoding="utf-8"))
+    if meta.get("owner") != owner:
+        return None
     return StagedUpload(
         token=token,
         content=paths[0].read_bytes(),

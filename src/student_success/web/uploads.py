@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from student_success.api.auth import ScopeDep
+from student_success.api.auth import Principal, PrincipalDep, ScopeDep
 from student_success.api.deps import EngineDep, OptionalModelDep, SessionDep, SettingsDep
 from student_success.api.routes.audit import AuditDep
 from student_success.api.routes.uploads import _mapping as parse_mapping
@@ -101,6 +101,7 @@ def upload_form(request: Request) -> Response:
 def stage_upload(
     request: Request,
     settings: SettingsDep,
+    principal: PrincipalDep,
     file: Annotated[UploadFile | None, Form()] = None,
     as_of_day: Annotated[str, Form()] = "",
     mapping: Annotated[str, Form()] = "",
@@ -117,8 +118,15 @@ def stage_upload(
     raw_name = (file.filename if file is not None else None) or "upload.csv"
     name = PurePath(raw_name.replace("\\", "/")).name or "upload.csv"
     day = int(as_of_day) if as_of_day.strip() else None
-    token = staging.stage(content, filename=name, as_of_day=day, mapping=mapping.strip() or None)
+    token = staging.stage(
+        content, filename=name, as_of_day=day, mapping=mapping.strip() or None, owner=uploader(principal)
+    )
     return see_other(f"/upload/{token}")
+
+
+def uploader(principal: Principal) -> str:
+    """Whose staged upload it is: the user (by session or by key alike), else the key's label."""
+    return f"user:{principal.user_id}" if principal.user_id is not None else principal.label
 
 
 def _missing(request: Request) -> Response:
@@ -191,9 +199,11 @@ def _preview_page(
 
 
 @router.get("/upload/{token}", response_class=HTMLResponse)
-def preview(request: Request, token: str, model: OptionalModelDep, mapping: str = "") -> Response:
+def preview(
+    request: Request, token: str, model: OptionalModelDep, principal: PrincipalDep, mapping: str = ""
+) -> Response:
     """What the import will do: format, column mapping, the model variant, every bad row."""
-    staged = staging.load(token)
+    staged = staging.load(token, owner=uploader(principal))
     if staged is None:
         return _missing(request)
     report = _staged_report(staged, model)
@@ -235,9 +245,11 @@ def _choose_mapping(
 
 
 @router.post("/upload/{token}/mapping", response_class=HTMLResponse)
-async def choose_mapping(request: Request, token: str, model: OptionalModelDep) -> Response:
+async def choose_mapping(
+    request: Request, token: str, model: OptionalModelDep, principal: PrincipalDep
+) -> Response:
     """Keep the columns chosen on the preview, or show why the file does not read with them."""
-    staged = staging.load(token)
+    staged = staging.load(token, owner=uploader(principal))
     if staged is None:
         return _missing(request)
     form = await request.form()
@@ -270,7 +282,7 @@ def confirm_import(
     record: AuditDep,
 ) -> Response:
     """Import a previewed file, score every student, and show the overview."""
-    staged = staging.load(token)
+    staged = staging.load(token, owner=uploader(record.principal))
     if staged is None:
         return _missing(request)
     try:
