@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import redis
 from api.support import seed_course
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from student_success.api import create_app
+from student_success.api import create_app, ratelimit
 from student_success.cli.main import app as cli
 from student_success.config import Settings, settings_problem
 from student_success.db.engine import make_engine, session_scope
@@ -70,6 +72,39 @@ def test_the_api_rate_limit_answers_429_with_retry_after(
         assert limited.json() == {"detail": "too many requests: at most 3 a minute"}
         assert limited.headers["retry-after"] == "20"
         assert client.get("/health").status_code in (200, 503)  # not an API route: not limited
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_with_redis_the_limit_is_shared_by_every_worker(
+    settings: Settings, make_user: Callable[..., Account]
+) -> None:
+    counter = redis.Redis.from_url(REDIS_URL)
+    try:
+        counter.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("needs Redis at 127.0.0.1:6379 (CI starts it)")
+    for name in counter.scan_iter(f"{ratelimit.KEY_PREFIX}:*"):
+        counter.delete(name)
+    left = ratelimit.WINDOW_S - time.time() % ratelimit.WINDOW_S
+    if left < 5:  # all requests in one counting window
+        time.sleep(left + 0.1)
+    user = make_user("admin@school.example")
+    shared = settings.model_copy(update={"api_rate_limit_per_minute": 3, "redis_url": REDIS_URL})
+    with TestClient(create_app(shared)) as worker_a, TestClient(create_app(shared)) as worker_b:
+        codes = [
+            worker_a.get("/api/models", headers=user.bearer).status_code,
+            worker_b.get("/api/models", headers=user.bearer).status_code,
+            worker_a.get("/api/models", headers=user.bearer).status_code,
+            worker_b.get("/api/models", headers=user.bearer).status_code,
+        ]
+        assert codes == [200, 200, 200, 429]
+        assert 1 <= int(worker_b.get("/api/models", headers=user.bearer).headers["retry-after"]) <= 60
+    keys = [k.decode() for k in counter.scan_iter(f"{ratelimit.KEY_PREFIX}:*")]
+    assert len(keys) == 1 and "admin" not in keys[0]  # callers are hashed, never named
+    assert int(counter.get(keys[0]) or 0) == 5
+    counter.delete(keys[0])
 
 
 @pytest.mark.parametrize("bad", ["", "change-me", "your-secure-api-key", "secret", "short-key"])

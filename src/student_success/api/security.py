@@ -5,8 +5,9 @@ Installed by :func:`install_security` (one line in ``create_app``, before the ro
 * **Gate** (pure ASGI): reads the credentials once, stores the :class:`Principal` in ``request.state``,
   and answers 401 for every non-public route without valid credentials — JSON with
   ``WWW-Authenticate: Bearer`` under ``/api/``, the sign-in page (status 401, ``next=`` set) elsewhere.
-* **Rate limit**: a token bucket per caller on ``/api/`` (``api_rate_limit_per_minute``), 429 with
-  ``Retry-After``. In process memory: each worker counts on its own.
+* **Rate limit**: per caller on ``/api/`` (``api_rate_limit_per_minute``), 429 with ``Retry-After``;
+  counted in Redis and shared by every worker when ``REDIS_URL`` is set, else in each process
+  (``api/ratelimit.py``).
 * **CSRF**: a state-changing request authenticated by the session cookie must carry the session's token
   (form field ``csrf_token`` or header ``X-CSRF-Token``); Bearer-key calls carry no ambient credential
   and need none.
@@ -21,7 +22,6 @@ import hashlib
 import logging
 import math
 import re
-import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -44,6 +44,7 @@ from student_success.api.auth import (
     read_credentials,
 )
 from student_success.api.deps import ensure_migrated
+from student_success.api.ratelimit import Limiter, make_limiter
 from student_success.config import Settings
 from student_success.services.sessions import csrf_matches, csrf_token
 
@@ -70,28 +71,6 @@ class CsrfRejected(Exception):
     """A state-changing request from a signed-in browser without its session's CSRF token."""
 
 
-class TokenBuckets:
-    """Requests per caller per minute: a bucket of ``per_minute`` tokens refilled continuously."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, key: str, now: float | None = None) -> float:
-        """Spend one token of ``key``; 0 when allowed, else the seconds until a token is back."""
-        if self.capacity <= 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        tokens, at = self._buckets.get(key, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - at) * self.rate)
-        if tokens >= 1.0:
-            self._buckets[key] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[key] = (tokens, now)
-        return (1.0 - tokens) / self.rate
-
-
 def is_https(request: Request, settings: Settings) -> bool:
     """Whether the browser reached us over HTTPS (directly, or through a trusted reverse proxy)."""
     if request.url.scheme == "https":
@@ -110,7 +89,7 @@ class AuthGate:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.buckets: TokenBuckets | None = None
+        self.limiter: Limiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -149,7 +128,7 @@ class AuthGate:
             await response(scope, receive, send)
             return
         if principal is not None and path.startswith("/api/"):
-            wait = self._bucket(settings).take(principal.label)
+            wait = await self._limiter(settings).take(principal.label)
             if wait:
                 response = JSONResponse(
                     {"detail": f"too many requests: at most {settings.api_rate_limit_per_minute} a minute"},
@@ -160,10 +139,10 @@ class AuthGate:
                 return
         await self.app(scope, receive, send)
 
-    def _bucket(self, settings: Settings) -> TokenBuckets:
-        if self.buckets is None:
-            self.buckets = TokenBuckets(settings.api_rate_limit_per_minute)
-        return self.buckets
+    def _limiter(self, settings: Settings) -> Limiter:
+        if self.limiter is None:
+            self.limiter = make_limiter(settings)
+        return self.limiter
 
     async def _unauthenticated(self, request: Request, *, bad: bool) -> Response:
         if is_api_path(request.url.path):
@@ -300,4 +279,4 @@ def install_security(app: FastAPI) -> None:
     setattr(app, "build_middleware_stack", build_with_headers)  # noqa: B010
 
 
-__all__ = ["CsrfRejected", "SecurityHeaders", "TokenBuckets", "install_security"]
+__all__ = ["CsrfRejected", "SecurityHeaders", "install_security"]
