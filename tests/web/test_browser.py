@@ -174,9 +174,15 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
     p.emulate_media(media="screen")
     _shot(p, "08-summary")
 
+    p.get_by_role("link", name="People").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text("People and access")
+    _shot(p, "09-people")
+    p.get_by_role("link", name="admin@school.example").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text("Your account")
+
     p.set_viewport_size({"width": 768, "height": 1024})
     p.goto("/")
-    _shot(p, "09-overview-768")
+    _shot(p, "10-overview-768")
     for path in (
         "/",
         "/students",
@@ -192,6 +198,6 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
 
     p.get_by_role("button", name="Sign out").click()
     expect(p.get_by_role("heading", level=1)).to_have_text("Sign in")
-    _shot(p, "10-signed-out")
+    _shot(p, "11-signed-out")
     p.goto("/students")
     expect(p.get_by_role("heading", level=1)).to_have_text("Sign in")

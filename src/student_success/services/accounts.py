@@ -275,6 +275,34 @@ def disable_user(session: Session, email: str) -> User:
     return user
 
 
+def set_access(
+    session: Session,
+    email: str,
+    *,
+    section_ids: Iterable[int] = (),
+    student_ids: Iterable[int] = (),
+    school_ids: Iterable[int] = (),
+) -> User:
+    """Replace what a user sees: their sections, caseload and schools (the next request applies it).
+
+    Raises:
+        UnknownUser: no user with this e-mail.
+        ValidationFailed: an unknown section, student or school id.
+    """
+    user = get_user(session, email)
+    sections, students, schools = sorted(set(section_ids)), sorted(set(student_ids)), sorted(set(school_ids))
+    _check_ids(session, Section.id, sections, "section")
+    _check_ids(session, Student.id, students, "student")
+    _check_ids(session, School.id, schools, "school")
+    for table in (UserSection, CounsellorCaseload, CounsellorSchool):
+        session.execute(delete(table).where(table.user_id == user.id))
+    session.add_all(UserSection(user_id=user.id, section_id=s) for s in sections)
+    session.add_all(CounsellorCaseload(user_id=user.id, student_id=s) for s in students)
+    session.add_all(CounsellorSchool(user_id=user.id, school_id=s) for s in schools)
+    session.flush()
+    return user
+
+
 def build_scope(session: Session, user: User) -> Scope:
     """The students ``user`` may see (see the module docstring)."""
     if user.role == "admin":

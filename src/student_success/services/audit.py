@@ -56,7 +56,10 @@ ACTIONS: tuple[str, ...] = (
     "audit.export",
     "user.create",
     "user.list",
+    "user.update",
+    "user.disable",
     "user.api_key.create",
+    "user.api_key.revoke",
     "privacy.purge_imports",
 )
 READ_ACTIONS: frozenset[str] = frozenset(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from student_success.db.models import Course, School
+from student_success.db.models import Course, School, Section
 from student_success.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -66,3 +66,13 @@ def list_schools(session: Session) -> list[dict[str, Any]]:
         .order_by(School.name)
     )
     return [{"id": i, "name": n, "external_id": e, "courses": c} for i, n, e, c in rows]
+
+
+def section_choices(session: Session) -> list[dict[str, Any]]:
+    """Every section with its course, for assigning teachers: ``{"id", "label"}``, by course and name."""
+    rows = session.execute(
+        select(Section.id, Section.name, Course.name, Course.external_id)
+        .join(Course, Course.id == Section.course_id)
+        .order_by(func.coalesce(Course.name, Course.external_id), Section.name, Section.id)
+    )
+    return [{"id": i, "label": f"{course or course_ext} · {name}"} for i, name, course, course_ext in rows]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from student_success.web import (
+    admin_users,
     audit_page,
     board,
     feedback_pages,
@@ -30,6 +31,7 @@ STATIC_PATH = "/static"
 
 router = APIRouter(include_in_schema=False)
 for _module in (
+    admin_users,
     home,
     uploads,
     student_pages,
