@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from student_success.db.models import User
+from student_success.db.models import CounsellorCaseload, User
 
 from .support import count, seed_course
 
@@ -88,7 +88,7 @@ def test_invalid_values_are_rejected_not_coerced(client: TestClient, db: Session
     assert unknown_type.json()["errors"][0]["column"] == "type_key"
     no_user = client.patch(f"/api/interventions/{iid}", json={"assignee_id": 4242})
     assert no_user.status_code == 422
-    assert no_user.json()["errors"][0]["message"] == "no user with id 4242"
+    assert no_user.json()["errors"][0]["message"] == "no active user with id 4242"
     # nothing changed: one creation event only
     assert len(client.get(f"/api/interventions/{iid}").json()["events"]) == 1
     assert client.patch("/api/interventions/999999", json={"notes": "x"}).status_code == 404
@@ -132,6 +132,13 @@ def test_board_filters_status_assignee_and_overdue(client: TestClient, db: Sessi
     db.add(User(email="coach@example.org", role="counsellor"))
     db.commit()
     coach = db.query(User).one().id
+    refused = client.post(
+        "/api/interventions", json={"student_id": ids["s1"], "type_key": "tutoring", "assignee_id": coach}
+    )
+    assert refused.status_code == 422  # an owner must be able to see the student
+    assert refused.json()["errors"][0]["message"] == f"coach@example.org cannot see student {ids['s1']}"
+    db.add(CounsellorCaseload(user_id=coach, student_id=ids["s1"]))
+    db.commit()
     past = (date.today() - timedelta(days=3)).isoformat()
     future = (date.today() + timedelta(days=3)).isoformat()
     make = lambda sid, **kw: client.post(  # noqa: E731

@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from student_success.config import Settings
 from student_success.services import interventions, students
 from student_success.services.scope import Scope
 from student_success.web.common import today
@@ -135,8 +136,8 @@ def test_board_filters_by_status_and_overdue(imported: TestClient, db: Session) 
     overdue = imported.get("/interventions?overdue=yes")
     assert "1 plan shown." in visible_text(overdue.text)
     planned = visible_text(_column(overdue.text, "planned"))
-    owner = ensure_user(str(db.get_bind().url.render_as_string(hide_password=False)))  # the signed-in admin
-    assert f"{rows[0].display_name} Tier 2 · due 31 Jan 2020 · owner: user {owner} Overdue" in planned
+    # the plan belongs to the person who planned it: the signed-in admin
+    assert f"{rows[0].display_name} Tier 2 · due 31 Jan 2020 · owner: admin@school.example Overdue" in planned
     assert rows[1].display_name not in planned
     imported.post(f"/interventions/{late}/status", data={"status": "cancelled"})
     cancelled = imported.get("/interventions?status=cancelled")
@@ -155,3 +156,32 @@ def test_a_bad_due_date_is_explained(imported: TestClient, db: Session) -> None:
     page = imported.post(f"/students/{top.student_id}/interventions", data={"type_key": "magic"})
     assert page.status_code == 422
     assert "Unknown intervention type" in visible_text(page.text)
+
+
+@needs_model
+def test_a_plan_is_given_to_an_owner_who_can_see_the_student(
+    imported: TestClient, db: Session, web_settings: Settings
+) -> None:
+    top = _top_student(db)
+    first = _plan(imported, top.student_id)
+    second = _plan(imported, top.student_id, type_key="study_skills")
+    counsellor = ensure_user(web_settings.database_url, "coach@school.example", role="counsellor",
+                             display_name="Coach Kim", student_ids=[top.student_id])  # fmt: skip
+    stranger = ensure_user(web_settings.database_url, "far@school.example", role="teacher")
+
+    given = imported.post(f"/interventions/{first}/owner", data={"assignee_id": str(counsellor)})
+    assert given.status_code == 303
+    board = imported.get("/interventions")
+    assert "owner: Coach Kim" in visible_text(_column(board.text, "planned"))
+    refused = imported.post(f"/interventions/{first}/owner", data={"assignee_id": str(stranger)})
+    assert refused.status_code == 422
+    assert f"Far@school.example cannot see student {top.student_id}." in visible_text(refused.text)
+
+    bulk = imported.post(
+        "/interventions/bulk", data={"status": f"assign:{counsellor}", "ids": [first, second]}
+    )
+    assert bulk.headers["location"] == "/interventions?updated=2&skipped=0"
+    db.rollback()
+    owners = {i.id: i.assignee_id for i in interventions.list_interventions(db, scope=Scope.all())[0]}
+    assert owners == {first: counsellor, second: counsellor}
+    assert "Give to Coach Kim" in imported.get("/interventions").text

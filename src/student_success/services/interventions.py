@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from student_success.db.models import PRIORITIES, Intervention, InterventionEvent, Student, User
 from student_success.errors import Conflict, NotFound, RowError, ValidationFailed
 from student_success.interventions.catalogue import CATALOGUE
+from student_success.services.accounts import build_scope
 from student_success.services.scope import Scope, UnknownStudent
 
 OTHER_TYPE = "other"
@@ -66,14 +67,34 @@ def _check_value(session: Session, field: str, value: Any) -> Any:
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
             raise _invalid(field, "due_date must be a date like 2025-03-31", value)
     elif field == "assignee_id":
-        if value is not None and session.get(User, value) is None:
-            raise _invalid(field, f"no user with id {value}", value)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise _invalid(field, "assignee_id must be a user id", value)
+        user = None if value is None else session.get(User, value)
+        if value is not None and (user is None or not user.is_active):
+            raise _invalid(field, f"no active user with id {value}", value)
     elif field in TEXT_FIELDS:
         if value is not None and not isinstance(value, str):
             raise _invalid(field, f"{field} must be text", value)
         if field == "title" and not (value or "").strip():
             raise _invalid(field, "the title cannot be empty", value)
     return value
+
+
+def _check_assignee_sees(session: Session, assignee_id: int | None, student_ids: Iterable[int]) -> None:
+    """An owner must be able to see the student: a plan they cannot open would sit on nobody's board."""
+    if assignee_id is None:
+        return
+    user = session.get(User, assignee_id)
+    if user is None:
+        return  # refused by _check_value already
+    wanted = sorted(set(student_ids))
+    theirs = build_scope(session, user).student_filter(Student.id)
+    visible = set(session.scalars(select(Student.id).where(Student.id.in_(wanted), theirs)))
+    hidden = [s for s in wanted if s not in visible]
+    if hidden:
+        raise _invalid(
+            "assignee_id", f"{user.email} cannot see student {', '.join(map(str, hidden))}", assignee_id
+        )
 
 
 def _check_students(session: Session, student_ids: Iterable[int], scope: Scope) -> list[int]:
@@ -133,6 +154,7 @@ def create_interventions(
     }
     values = {f: _check_value(session, f, v) for f, v in values.items()}
     ids = _check_students(session, student_ids, scope)
+    _check_assignee_sees(session, values["assignee_id"], ids)
     created = []
     for student_id in ids:
         item = Intervention(
@@ -195,6 +217,9 @@ def update_intervention(
                 f"intervention {item.id} is {item.status}: it cannot become {new} (allowed: {allowed})"
             )
     diff: dict[str, list[Any]] = {}
+    if changes.get("assignee_id") not in (None, item.assignee_id):
+        _check_value(session, "assignee_id", changes["assignee_id"])
+        _check_assignee_sees(session, changes["assignee_id"], [item.student_id])
     for field, raw in changes.items():
         value = raw if field == "status" else _check_value(session, field, raw)
         old = getattr(item, field)

@@ -6,10 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from student_success.api.auth import ScopeDep
 from student_success.api.deps import SessionDep
 from student_success.api.routes.audit import AuditDep
+from student_success.db.models import User
 from student_success.errors import NotFound, ValidationFailed
 from student_success.services import interventions
 from student_success.services.interventions import TRANSITIONS, InvalidTransition, intervention_public
@@ -22,6 +25,17 @@ BULK_ACTIONS: list[tuple[str, str]] = [
     ("completed", "Mark completed"),
     ("cancelled", "Cancel"),
 ]
+
+
+ASSIGN_PREFIX = "assign:"
+
+
+def staff(session: Session) -> dict[int, str]:
+    """Everyone who can own a plan (active accounts), by id: their name, or their e-mail."""
+    rows = session.execute(
+        select(User.id, User.display_name, User.email).where(User.is_active).order_by(User.email)
+    )
+    return {i: name or email for i, name, email in rows}
 
 
 def _filters(status: str, assignee: str, overdue: str) -> dict[str, Any]:
@@ -56,7 +70,12 @@ def board_page(
     assignee_options = [("", "Anyone")]
     if scope.user_id is not None:
         assignee_options.append((str(scope.user_id), "Me"))
-    assignee_options += [(str(a), f"User {a}") for a in assignees if a != scope.user_id]
+    people = staff(session)
+    assignee_options += [(str(a), people.get(a, f"User {a}")) for a in assignees if a != scope.user_id]
+    give = [
+        (f"{ASSIGN_PREFIX}{i}", f"Give to {'me' if i == scope.user_id else name}")
+        for i, name in people.items()
+    ]
     columns = [(s, STATUS_WORDS[s], [p for p in plans if p["status"] == s]) for s in TRANSITIONS]
     return render(
         request,
@@ -70,7 +89,8 @@ def board_page(
             "status_options": [("", "Any status"), *STATUS_WORDS.items()],
             "assignee_options": assignee_options,
             "overdue_options": [("", "Overdue or not"), ("yes", "Overdue only"), ("no", "Not overdue")],
-            "bulk_actions": BULK_ACTIONS,
+            "bulk_actions": [*BULK_ACTIONS, *give],
+            "people": people,
             "updated": optional_int(updated),
             "skipped": optional_int(skipped),
         },
@@ -111,12 +131,15 @@ def bulk_status(
     status: Annotated[str, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    """Move every selected plan to a status; plans that cannot make that move are left as they are."""
+    """Move every selected plan to a status, or give it to an owner; the others are left as they are."""
+    changes: dict[str, Any] = {"status": status}
+    if status.startswith(ASSIGN_PREFIX):
+        changes = {"assignee_id": optional_int(status.removeprefix(ASSIGN_PREFIX)) or -1}
     done = skipped = 0
     for intervention_id in dict.fromkeys(ids or []):
         try:
             item = interventions.update_intervention(
-                session, intervention_id, {"status": status}, scope=scope, actor_id=scope.user_id
+                session, intervention_id, changes, scope=scope, actor_id=scope.user_id
             )
         except (InvalidTransition, ValidationFailed, NotFound):
             skipped += 1  # nothing was changed on this plan: each check runs before any write
@@ -127,6 +150,33 @@ def bulk_status(
                 "intervention.update",
                 student_id=item.student_id,
                 entity=entity,
-                details={"fields": ["status"]},
+                details={"fields": sorted(changes)},
             )
     return see_other("/interventions", updated=done, skipped=skipped)
+
+
+@router.post("/interventions/{intervention_id}/owner", response_class=HTMLResponse)
+def give_to(
+    request: Request,
+    intervention_id: int,
+    session: SessionDep,
+    scope: ScopeDep,
+    record: AuditDep,
+    assignee_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Give one plan to an owner (someone who can see the student), then show the board again."""
+    owner = optional_int(assignee_id)
+    try:
+        item = interventions.update_intervention(
+            session, intervention_id, {"assignee_id": owner}, scope=scope, actor_id=scope.user_id
+        )
+    except NotFound:
+        return error_page(request, title="Plan not found", message="This plan does not exist, or you "
+                          "cannot see it.", status_code=404)  # fmt: skip
+    except ValidationFailed as exc:
+        message = exc.errors[0].message if exc.errors else "the owner is not valid"
+        message = message[:1].upper() + message[1:] + "."
+        return error_page(request, title="The owner was not changed", message=message, status_code=422)
+    record("intervention.update", student_id=item.student_id, entity=f"intervention:{intervention_id}",
+           details={"fields": ["assignee_id"]})  # fmt: skip
+    return see_other("/interventions", updated=1)
