@@ -191,6 +191,10 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
         "/interventions",
         "/model",
         "/upload",
+        "/admin/users",
+        "/account",
+        "/notifications",
+        "/audit",
     ):
         p.goto(path)
         width = p.evaluate("document.documentElement.scrollWidth")
