@@ -179,6 +179,12 @@ def test_teacher_uploads_finds_a_student_plans_support_and_completes_it(page: ob
     _shot(p, "09-people")
     p.get_by_role("link", name="admin@school.example").click()
     expect(p.get_by_role("heading", level=1)).to_have_text("Your account")
+    p.get_by_role("link", name="Notifications").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text("Notifications")
+    _shot(p, "09-notifications")
+    p.get_by_role("link", name="Audit").click()
+    expect(p.get_by_role("heading", level=1)).to_have_text("Audit trail")
+    _shot(p, "09-audit")
 
     p.set_viewport_size({"width": 768, "height": 1024})
     p.goto("/")
