@@ -29,10 +29,16 @@ def _not_admin(request: Request) -> Response:
     )  # fmt: skip
 
 
-def _no_such_person(request: Request) -> Response:
-    return error_page(
-        request, title="No such person", message="This account does not exist.", status_code=404
-    )
+def _admin_target(request: Request, session: Session, principal: Principal, user_id: int) -> User | Response:
+    """The account an administrator acts on, or the page that says why not."""
+    if not principal.is_admin:
+        return _not_admin(request)
+    user = session.get(User, user_id)
+    if user is None:
+        return error_page(
+            request, title="No such person", message="This account does not exist.", status_code=404
+        )
+    return user
 
 
 def _no_such_key(request: Request) -> Response:
@@ -128,13 +134,9 @@ async def add_user(request: Request, session: SessionDep, record: AuditDep) -> R
 @router.post("/admin/users/{user_id}/access", response_class=HTMLResponse)
 async def change_access(request: Request, user_id: int, session: SessionDep, record: AuditDep) -> Response:
     """Replace whom a person sees: sections, caseload and schools (administrators only)."""
-    if not record.principal.is_admin:
-        return _not_admin(request)
-    user = session.get(User, user_id)
-    if user is None:
-        return error_page(
-            request, title="No such person", message="This account does not exist.", status_code=404
-        )
+    user = _admin_target(request, session, record.principal, user_id)
+    if isinstance(user, Response):
+        return user
     form = await request.form()
     try:
         accounts.set_access(
@@ -150,13 +152,9 @@ async def change_access(request: Request, user_id: int, session: SessionDep, rec
 @router.post("/admin/users/{user_id}/disable", response_class=HTMLResponse)
 def disable(request: Request, user_id: int, session: SessionDep, record: AuditDep) -> Response:
     """Stop a person from signing in; their sessions end and their keys stop working (administrators only)."""
-    if not record.principal.is_admin:
-        return _not_admin(request)
-    user = session.get(User, user_id)
-    if user is None:
-        return error_page(
-            request, title="No such person", message="This account does not exist.", status_code=404
-        )
+    user = _admin_target(request, session, record.principal, user_id)
+    if isinstance(user, Response):
+        return user
     if user.id == record.principal.user_id:
         return _users_page(request, session, error="You cannot disable your own account.", status_code=422)
     accounts.disable_user(session, user.email)
@@ -167,13 +165,9 @@ def disable(request: Request, user_id: int, session: SessionDep, record: AuditDe
 @router.post("/admin/users/{user_id}/api-keys", response_class=HTMLResponse)
 def issue_key(request: Request, user_id: int, session: SessionDep, record: AuditDep) -> Response:
     """A new API key for a person, shown on this page once (administrators only)."""
-    if not record.principal.is_admin:
-        return _not_admin(request)
-    user = session.get(User, user_id)
-    if user is None:
-        return error_page(
-            request, title="No such person", message="This account does not exist.", status_code=404
-        )
+    user = _admin_target(request, session, record.principal, user_id)
+    if isinstance(user, Response):
+        return user
     try:
         row, key = accounts.create_api_key(session, user.email, name="issued on the people page")
     except Conflict as exc:
