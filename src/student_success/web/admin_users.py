@@ -216,9 +216,7 @@ def revoke_own_key(request: Request, prefix: str, session: SessionDep, record: A
     """Revoke one of your API keys; it stops working at once."""
     mine = {k.prefix for k in _own_keys(session, record.principal)}
     if prefix not in mine:
-        return error_page(
-            request, title="No such key", message="You have no key with this prefix.", status_code=404
-        )
+        return _no_such_key(request)
     accounts.revoke_api_key(session, prefix)  # one of the caller's own keys, listed just above
     record("user.api_key.revoke", entity=f"user:{record.principal.user_id}", details={"prefix": prefix})
     return see_other("/account", revoked=prefix)
