@@ -125,15 +125,6 @@ def feedback_summary(session: Session) -> list[dict[str, Any]]:
         row[verdict] = count
         row["total"] += count
     level_order = {"high": 0, "medium": 1, "low": 2}
-    return sorted(
-        table.values(),
-        key=lambda r: (
-            _descending(r["model_version"]),
-            r["model_variant"],
-            level_order.get(r["risk_level"], 3),
-        ),
-    )
-
-
-def _descending(text: str) -> tuple[int, ...]:
-    return tuple(-ord(c) for c in text)
+    summary = sorted(table.values(), key=lambda r: (r["model_variant"], level_order.get(r["risk_level"], 3)))
+    summary.sort(key=lambda r: r["model_version"], reverse=True)  # stable: the order above holds per version
+    return summary
